@@ -1,0 +1,3 @@
+from galaxy_chat.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""Assembles the app: middleware, HTTP routes and pages, all on NiceGUI's FastAPI app.
+
+Registration happens in a function (not at import) because NiceGUI's test plugins reset routes and
+middleware between tests and re-run the main file.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from nicegui import app, ui
+
+from galaxy_chat.settings import Settings
+from galaxy_chat.ui.chat_page import register_chat_page
+from galaxy_chat.web.health import default_readiness, health_router
+from galaxy_chat.web.identity import IdentityMiddleware
+
+log = logging.getLogger(__name__)
+
+
+def build_app(settings: Settings) -> None:
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.add_middleware(IdentityMiddleware, settings=settings)
+    app.include_router(health_router(settings, default_readiness(settings)))
+    if settings.disable_websocket:
+        log.info("DISABLE_WEBSOCKET is set: serving the HTTP API only, no chat page")
+    else:
+        register_chat_page(settings)
+
+
+def run_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "title": settings.app_name,
+        "dark": True,
+        "reload": False,
+        "show": False,
+        "favicon": "💬",
+        "reconnect_timeout": settings.reconnect_timeout_s,
+        "uvicorn_logging_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": settings.shutdown_timeout_s,
+        "show_welcome_message": False,
+    }
+
+
+def serve(settings: Settings) -> None:
+    """Build the app and run it in this process until SIGINT/SIGTERM."""
+    build_app(settings)
+    ui.run(**run_options(settings))

@@ -1,0 +1,72 @@
+"""`galaxy-chat`: the console entry point. Settings problems end start-up with one line, not a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import signal
+import sys
+from types import FrameType
+
+from galaxy_chat.settings import Settings, SettingsError, load_settings
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="galaxy-chat", description="Run the Galaxy Chat web app.")
+    parser.add_argument("--host", help="address to bind (overrides HOST)")
+    parser.add_argument("--port", help="port to listen on (overrides PORT)")
+    parser.add_argument(
+        "--test-mode", action="store_true", default=None, help="sign everyone in as TEST_EMAIL (overrides TEST_MODE)"
+    )
+    return parser.parse_args(argv)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def startup_problem(settings: Settings) -> str | None:
+    if settings.test_mode and not is_loopback(settings.host) and not settings.allow_test_mode_on_network:
+        return (
+            f"refusing to start in test mode on {settings.host}: anyone on the network could sign in "
+            "(use a loopback HOST or set ALLOW_TEST_MODE_ON_NETWORK=true)"
+        )
+    return None
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+
+
+def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
+    logging.getLogger("galaxy_chat").info("stopped by %s", signal.Signals(signum).name)
+    raise SystemExit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    try:
+        settings = load_settings(host=args.host, port=args.port, test_mode=args.test_mode)
+    except SettingsError as exc:
+        sys.exit(f"galaxy-chat: {exc}")
+    if problem := startup_problem(settings):
+        sys.exit(f"galaxy-chat: {problem}")
+    configure_logging(settings)
+    from galaxy_chat.app import serve  # imported late: NiceGUI's import is slow and not needed for a bad config
+
+    # uvicorn shuts down gracefully, then re-raises the signal it caught: these handlers turn that into exit 0.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_cleanly)
+    serve(settings)
+
+
+if __name__ == "__main__":
+    main()

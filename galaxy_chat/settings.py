@@ -1,0 +1,151 @@
+"""The one Settings object: read from the environment and `.env`, created once at start, passed in."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from galaxy_chat.core.users import normalise_email
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message is one line naming the variable and the problem."""
+
+
+class Settings(BaseSettings):
+    """Every setting of Galaxy Chat. Field descriptions feed the README table and `.env.example`."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="allow")
+
+    app_name: str = Field("Galaxy Chat", description="Name shown in the page title and header.")
+    system_prompt_override: str = Field(
+        "", description="System prompt to use instead of system_prompt.md (empty: use the file)."
+    )
+    llm_base_url: str = Field("", description="Base URL of an OpenAI-compatible API used when llms.yml is empty.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for LLM_BASE_URL (secret, never logged).")
+    llm_model_name: str = Field("", description="Model name for LLM_BASE_URL.")
+    llm_config_file: Path = Field(Path("config/llms.yml"), description="YAML file listing the models offered.")
+    disable_websocket: bool = Field(False, description="Serve the HTTP API only, without the chat page.")
+    disable_llm_calls: bool = Field(False, description="Make no outbound LLM call (replies say so).")
+    test_mode: bool = Field(False, description="Skip proxy identity and sign everyone in as TEST_EMAIL.")
+    test_email: str = Field("test@test.com", description="Email used in test mode when no header is sent.")
+    allow_test_mode_on_network: bool = Field(
+        False, description="Allow test mode on a non-loopback HOST (anyone could sign in)."
+    )
+    host: str = Field("127.0.0.1", description="Address the server binds to.")
+    port: int = Field(8080, ge=1, le=65535, description="TCP port the server listens on.")
+    log_dir: Path = Field(Path("logs"), description="Folder for session logs (JSONL).")
+    data_dir: Path = Field(Path("data"), description="Folder for data sources and SQLite files.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Server log level.")
+    trusted_proxy_secret: SecretStr = Field(
+        SecretStr(""), description="When set, requests must carry this value in X-Proxy-Secret."
+    )
+    trusted_proxy_ips: str = Field(
+        "", description="Comma-separated IPs/CIDRs allowed to send X-EMAIL-USER (empty: any peer)."
+    )
+    allowed_origins: str = Field(
+        "", description="Comma-separated extra origins allowed to open the WebSocket (besides the page's host)."
+    )
+    reconnect_timeout_s: float = Field(
+        20.0, gt=0, le=600, description="Seconds a page survives a lost connection before it is discarded."
+    )
+    shutdown_timeout_s: float = Field(
+        3.0, gt=0, le=60, description="Seconds open connections get to finish on SIGTERM/SIGINT."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        try:
+            parts.port  # noqa: B018  # parsing the port is the check
+        except ValueError as exc:
+            raise ValueError(f"has an invalid port ({exc})") from None
+        return value.rstrip("/")
+
+    @field_validator("test_email")
+    @classmethod
+    def _check_test_email(cls, value: str) -> str:
+        email = normalise_email(value)
+        if email is None:
+            raise ValueError("must be an email address like name@example.com")
+        return email
+
+    @field_validator("trusted_proxy_ips")
+    @classmethod
+    def _check_networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: str) -> str:
+        for origin in split_list(value):
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{origin!r} is not an origin like https://chat.example.com")
+        return value
+
+    @property
+    def proxy_networks(self) -> list[IpNetwork]:
+        return parse_networks(self.trusted_proxy_ips)
+
+    @property
+    def extra_origins(self) -> set[str]:
+        return {origin.rstrip("/").lower() for origin in split_list(self.allowed_origins)}
+
+
+def split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def parse_networks(value: str) -> list[IpNetwork]:
+    networks = []
+    for item in split_list(value):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or CIDR range") from None
+    return networks
+
+
+SECRET_FIELDS = frozenset(
+    name for name, field in Settings.model_fields.items() if field.annotation is SecretStr
+)
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming each bad variable and what is wrong; secret values are never echoed."""
+    problems = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        if name not in SECRET_FIELDS and isinstance(item.get("input"), str | int | float):
+            message += f" (got {item['input']!r})"
+        problems.append(f"{name.upper()}: {message}")
+    return "invalid setting " + "; ".join(problems)
+
+
+def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
+    """Build Settings from environment, `.env` and overrides (e.g. command-line flags)."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(_env_file=env_file, **given)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(describe_error(exc)) from None

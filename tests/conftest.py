@@ -1,0 +1,57 @@
+"""Shared fixtures: a clean environment per test, the simulated app, and the app as a real subprocess."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import pytest
+from nicegui.testing.user import User
+from nicegui.testing.user_simulation import user_simulation
+
+from tests.app_process import SETTING_NAMES, AppProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN_FILE = ROOT / "tests" / "app_main.py"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No setting leaks in from the developer's shell; logs and data go to this test's folder."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.fixture
+def simulated_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AbstractAsyncContextManager[User]]:
+    """`async with simulated_app(TEST_MODE='true') as user:` runs the real app in NiceGUI's simulation."""
+
+    @asynccontextmanager
+    async def start(**env: str) -> AsyncIterator[User]:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        async with user_simulation(main_file=MAIN_FILE) as user:
+            yield user
+
+    return start
+
+
+@pytest.fixture
+def app_process(tmp_path: Path) -> Iterator[Callable[..., AppProcess]]:
+    """Start `galaxy-chat` as a real subprocess on a free loopback port; stopped after the test."""
+    started: list[AppProcess] = []
+
+    def start(*args: str, **env: str) -> AppProcess:
+        process = AppProcess(tmp_path, args=list(args), env=env)
+        started.append(process)
+        process.start()
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
