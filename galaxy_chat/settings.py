@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key for LLM_BASE_URL (secret, never logged).")
     llm_model_name: str = Field("", description="Model name for LLM_BASE_URL.")
     llm_config_file: Path = Field(Path("config/llms.yml"), description="YAML file listing the models offered.")
+    ollama_base_url: str = Field(
+        "http://localhost:11434", description="Ollama server probed for models when no model is configured."
+    )
+    max_tool_rounds: int = Field(8, ge=1, le=50, description="Most model calls per reply in the tool loop.")
+    status_interval_s: float = Field(
+        5.0, gt=0, le=60, description="Seconds between 'Still working' updates while waiting."
+    )
+    health_check_interval_s: float = Field(
+        60.0, ge=5, description="Seconds between health checks of every configured model."
+    )
+    health_check_timeout_s: float = Field(10.0, gt=0, le=120, description="Time limit of one model health check.")
     disable_websocket: bool = Field(False, description="Serve the HTTP API only, without the chat page.")
     disable_llm_calls: bool = Field(False, description="Make no outbound LLM call (replies say so).")
     test_mode: bool = Field(False, description="Skip proxy identity and sign everyone in as TEST_EMAIL.")
@@ -65,7 +76,7 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("llm_base_url")
+    @field_validator("llm_base_url", "ollama_base_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         if not value:

@@ -11,6 +11,7 @@ from nicegui.testing.user import User
 from nicegui.testing.user_simulation import user_simulation
 
 from tests.app_process import SETTING_NAMES, AppProcess
+from tests.llm_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_FILE = ROOT / "tests" / "app_main.py"
@@ -55,3 +56,12 @@ def app_process(tmp_path: Path) -> Iterator[Callable[..., AppProcess]]:
     for process in started:
         process.stop()
 
+
+
+@pytest.fixture
+async def llm_server() -> AsyncIterator[ScriptedServer]:
+    """A real HTTP server on 127.0.0.1 speaking whatever the test scripts (see tests/llm_server.py)."""
+    server = ScriptedServer()
+    await server.start()
+    yield server
+    await server.stop()

@@ -1,0 +1,57 @@
+"""The engine's events: one stream, three consumers (the page renders them, the session log writes them,
+tests read them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from galaxy_chat.llm.messages import Usage
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallStarted:
+    call_id: str
+    name: str
+    arguments: str  # raw JSON text from the model
+
+
+@dataclass(frozen=True)
+class ToolCallFinished:
+    call_id: str
+    name: str
+    text: str  # what the model is told
+    is_error: bool
+    duration_s: float
+    widgets: list[Any] = field(default_factory=list)  # declarative widgets for the person (tools issue)
+    reduced_isolation: bool = False
+
+
+@dataclass(frozen=True)
+class Status:
+    text: str  # "Still working — 10 s"
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class Error:
+    message: str  # for the user: no secret, no traceback
+    detail: str = ""  # for the log
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Done:
+    usage: Usage
+    duration_s: float
+    first_token_s: float | None  # seconds until the first text reached the user, if any
+    rounds: int  # model calls made
+    stopped: bool = False  # cancelled by the user
+
+
+Event = TextDelta | ToolCallStarted | ToolCallFinished | Status | Error | Done

@@ -1,0 +1,115 @@
+"""A real HTTP server on 127.0.0.1 that speaks whatever a test scripts, byte for byte.
+
+Replies are written as separate TCP writes (with optional pauses), so tests can split SSE lines across
+chunks, stall mid-stream, or drop the connection. Requests are recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    chunks: list[bytes | float] = field(default_factory=list)  # bytes are written, floats are pauses (s)
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
+    abort: bool = False  # drop the connection after the chunks instead of closing it cleanly
+
+    @classmethod
+    def json(cls, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+        return cls(status, [json.dumps(body).encode()], {"Content-Type": "application/json", **(headers or {})})
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class ScriptedServer:
+    def __init__(self) -> None:
+        self.queue: deque[Reply] = deque()
+        self.routes: dict[tuple[str, str], Reply] = {}
+        self.requests: list[Recorded] = []
+        self.open_connections = 0
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+        self.base_url = ""
+
+    def script(self, *replies: Reply) -> None:
+        """Replies for the next requests, in order, whatever their path."""
+        self.queue.extend(replies)
+
+    def route(self, method: str, path: str, reply: Reply) -> None:
+        """A standing reply for every request to `method path` (checked before the queue)."""
+        self.routes[(method.upper(), path)] = reply
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for writer in list(self._writers):  # Server.close_clients() exists only from Python 3.13
+                writer.transport.abort()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.open_connections += 1
+        self._writers.add(writer)
+        try:
+            while await self._serve_one(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self.open_connections -= 1
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        head = await reader.readuntil(b"\r\n\r\n")
+        request_line, *header_lines = head.decode("latin-1").split("\r\n")
+        method, target, _ = request_line.split(" ", 2)
+        headers = {}
+        for line in header_lines:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+        path = target.split("?", 1)[0]
+        self.requests.append(Recorded(method, path, headers, body))
+        reply = self.routes.get((method, path)) or (self.queue.popleft() if self.queue else None)
+        if reply is None:
+            reply = Reply.json({"error": {"message": f"nothing scripted for {method} {path}"}}, status=500)
+        lines = [f"HTTP/1.1 {reply.status} X", *(f"{k}: {v}" for k, v in reply.headers.items()), "Connection: close"]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        await writer.drain()
+        for chunk in reply.chunks:
+            if isinstance(chunk, float | int):
+                await asyncio.sleep(chunk)
+            else:
+                writer.write(chunk)
+                await writer.drain()
+        if reply.abort:
+            writer.transport.abort()
+        return False  # one request per connection: the body is delimited by closing
+
+
+def sse(data: Any, event: str | None = None) -> bytes:
+    """One server-sent event; `data` is JSON-encoded unless it is already a string."""
+    payload = data if isinstance(data, str) else json.dumps(data)
+    return (f"event: {event}\n" if event else "").encode() + f"data: {payload}\n\n".encode()
