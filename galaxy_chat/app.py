@@ -11,19 +11,33 @@ from typing import Any
 
 from nicegui import app, ui
 
+from galaxy_chat.llm.config import LoadedModels
+from galaxy_chat.llm.health import HealthMonitor
+from galaxy_chat.llm.registry import ModelRegistry
 from galaxy_chat.settings import Settings
 from galaxy_chat.ui.chat_page import register_chat_page
 from galaxy_chat.web.health import default_readiness, health_router
 from galaxy_chat.web.identity import IdentityMiddleware
+from galaxy_chat.web.models import models_router
 
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: Settings) -> None:
+def build_app(settings: Settings, models: LoadedModels | None = None) -> None:
+    """`models` is the already loaded model configuration (loaded from settings when None)."""
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.add_middleware(IdentityMiddleware, settings=settings)
-    app.include_router(health_router(settings, default_readiness(settings)))
+    readiness = default_readiness(settings)
+    # Models: registry, background health checks (never delaying start-up), "models" in /ready.
+    registry = ModelRegistry.from_settings(settings, models)
+    monitor = HealthMonitor(registry, settings)
+    readiness.add("models", monitor.readiness_check)
+    app.on_startup(monitor.start)
+    app.on_shutdown(monitor.stop)
+    app.on_shutdown(registry.aclose)
+    app.include_router(models_router(monitor))
+    app.include_router(health_router(settings, readiness))
     if settings.disable_websocket:
         log.info("DISABLE_WEBSOCKET is set: serving the HTTP API only, no chat page")
     else:
@@ -46,7 +60,7 @@ def run_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, models: LoadedModels | None = None) -> None:
     """Build the app and run it in this process until SIGINT/SIGTERM."""
-    build_app(settings)
+    build_app(settings, models)
     ui.run(**run_options(settings))

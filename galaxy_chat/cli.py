@@ -9,6 +9,7 @@ import signal
 import sys
 from types import FrameType
 
+from galaxy_chat.llm.config import ModelConfigError, load_models
 from galaxy_chat.settings import Settings, SettingsError, load_settings
 
 
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         settings = load_settings(host=args.host, port=args.port, test_mode=args.test_mode)
-    except SettingsError as exc:
+        models = load_models(settings)  # before NiceGUI starts, so a bad llms.yml is one line
+    except (SettingsError, ModelConfigError) as exc:
         sys.exit(f"galaxy-chat: {exc}")
     if problem := startup_problem(settings):
         sys.exit(f"galaxy-chat: {problem}")
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     # uvicorn shuts down gracefully, then re-raises the signal it caught: these handlers turn that into exit 0.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _exit_cleanly)
-    serve(settings)
+    serve(settings, models)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         60.0, ge=5, description="Seconds between health checks of every configured model."
     )
     health_check_timeout_s: float = Field(10.0, gt=0, le=120, description="Time limit of one model health check.")
+    tool_timeout_s: float = Field(30.0, gt=0, le=600, description="Default time limit of one tool call.")
+    query_timeout_s: float = Field(
+        5.0, gt=0, le=300, description="Time limit of one SQL query; a longer query is stopped."
+    )
+    sql_row_limit: int = Field(
+        500, ge=1, le=100_000, description="Most rows one SQL query returns (the rest are cut off)."
+    )
     disable_websocket: bool = Field(False, description="Serve the HTTP API only, without the chat page.")
     disable_llm_calls: bool = Field(False, description="Make no outbound LLM call (replies say so).")
     test_mode: bool = Field(False, description="Skip proxy identity and sign everyone in as TEST_EMAIL.")

@@ -10,7 +10,7 @@ import pytest
 from nicegui.testing.user import User
 from nicegui.testing.user_simulation import user_simulation
 
-from tests.app_process import SETTING_NAMES, AppProcess
+from tests.app_process import SETTING_NAMES, AppProcess, free_port
 from tests.llm_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +24,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    # Hermetic: no seed models and no Ollama probe of this machine unless a test asks for them.
+    monkeypatch.setenv("LLM_CONFIG_FILE", str(tmp_path / "no-llms.yml"))
+    monkeypatch.setenv("OLLAMA_BASE_URL", f"http://127.0.0.1:{free_port()}")
     return tmp_path
 
 

@@ -13,13 +13,14 @@ from tests.app_process import ROOT, subprocess_env
 
 
 def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LOG_DIR")
-    monkeypatch.delenv("DATA_DIR")
+    for name in ("LOG_DIR", "DATA_DIR", "LLM_CONFIG_FILE", "OLLAMA_BASE_URL"):
+        monkeypatch.delenv(name)
     settings = load_settings(env_file=None)
     assert settings.app_name == "Galaxy Chat"
     assert (settings.host, settings.port) == ("127.0.0.1", 8080)
     assert settings.test_email == "test@test.com"
     assert settings.llm_config_file == Path("config/llms.yml")
+    assert settings.ollama_base_url == "http://localhost:11434"
     assert settings.log_dir == Path("logs") and settings.data_dir == Path("data")
     assert settings.log_level == "INFO"
     assert not (settings.test_mode or settings.disable_websocket or settings.disable_llm_calls)

@@ -1,0 +1,39 @@
+"""The permission system's contract: which tools, data sources and models a user gets.
+
+Routes, UI and engine ask a `Policy`; they never read permission files themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal, Protocol
+
+from galaxy_chat.core.users import User
+
+Kind = Literal["tool", "data_source", "model"]
+
+
+class Policy(Protocol):
+    def tools_for(self, user: User, available: Iterable[str]) -> list[str]: ...
+
+    def data_sources_for(self, user: User, available: Iterable[str]) -> list[str]: ...
+
+    def models_for(self, user: User, available: Iterable[str]) -> list[str]: ...
+
+    def can_use(self, user: User, kind: Kind, name: str) -> bool: ...
+
+
+class AllowAll:
+    """Everyone may use everything: the policy when no permissions are configured."""
+
+    def tools_for(self, user: User, available: Iterable[str]) -> list[str]:
+        return list(available)
+
+    def data_sources_for(self, user: User, available: Iterable[str]) -> list[str]:
+        return list(available)
+
+    def models_for(self, user: User, available: Iterable[str]) -> list[str]:
+        return list(available)
+
+    def can_use(self, user: User, kind: Kind, name: str) -> bool:
+        return True

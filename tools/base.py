@@ -1,0 +1,76 @@
+"""The one abstract base class every tool subclasses, what it is given, and what it returns."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+from galaxy_chat.llm.messages import ToolSpec
+from tools.widgets import Widget
+
+if TYPE_CHECKING:
+    from access.policy import Policy
+    from galaxy_chat.core.users import User
+    from galaxy_chat.settings import Settings
+
+
+class ToolResult(BaseModel):
+    """`text` goes back to the model; `widgets` are shown to the person; `detail` only goes to the log."""
+
+    text: str
+    widgets: list[Widget] = Field(default_factory=list)
+    is_error: bool = False
+    reduced_isolation: bool = False  # the tool ran with weaker sandboxing than intended
+    detail: str = Field("", exclude=True, description="Internal detail (e.g. a traceback) for the session log.")
+
+    @classmethod
+    def error(cls, text: str, detail: str = "") -> ToolResult:
+        return cls(text=text, is_error=True, detail=detail)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Everything a call may need, passed in: no globals."""
+
+    user: User
+    session_id: str
+    settings: Settings
+    policy: Policy
+
+
+class Tool(ABC):
+    """Subclass, set `name`, `description`, `Params` (a pydantic model), implement `run`; drop it in `tools/`."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[BaseModel]]
+    timeout_s: ClassVar[float | None] = None  # None: TOOL_TIMEOUT_S
+    command: ClassVar[str | None] = None  # direct command word, e.g. "calc" for `/calc 2+2`
+    command_help: ClassVar[str] = ""  # one-line usage for /help, e.g. "/calc <expression>"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    async def run(self, args: Any, context: ToolContext) -> ToolResult:
+        """Do the work. `args` is an instance of `Params`, already validated."""
+
+    def spec(self) -> ToolSpec:
+        schema = self.Params.model_json_schema()
+        schema.pop("title", None)
+        return ToolSpec(self.name, self.description, schema)
+
+    def effective_timeout(self) -> float:
+        return self.timeout_s if self.timeout_s is not None else self.settings.tool_timeout_s
+
+    def command_arguments(self, text: str) -> dict[str, Any]:
+        """Arguments for a direct command: by default the whole text fills the first parameter."""
+        first = next(iter(self.Params.model_fields))
+        return {first: text}
+
+    def startup_warning(self) -> str | None:
+        """A sentence to log and show in /ready when the tool runs degraded (e.g. reduced isolation)."""
+        return None
