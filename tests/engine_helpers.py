@@ -17,7 +17,7 @@ from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.events import Event
 from galaxy_chat.core.session_log import SessionLogs
-from galaxy_chat.core.tool_runner import NoTools, ToolOutcome, ToolRunner
+from galaxy_chat.core.tool_runner import NoTools, ToolRunner
 from galaxy_chat.llm.errors import FaultKind, LLMError
 from galaxy_chat.llm.factory import create_provider
 from galaxy_chat.llm.messages import ToolCall, ToolSpec
@@ -26,12 +26,13 @@ from galaxy_chat.llm.provider import Provider, create_http_client
 from galaxy_chat.settings import Settings, load_settings
 from tests.llm_server import ScriptedServer
 from tests.provider_helpers import model_for
+from tools.base import ToolResult
 
 MODEL = "Test openai"  # the name model_for() gives the OpenAI model
 PROXY_SECRET = "proxy-SECRET-456"
 SETTINGS_KEY = "sk-settings-SECRET-789"
 
-ToolFunction = Callable[..., Awaitable[str | ToolOutcome]]
+ToolFunction = Callable[..., Awaitable[str | ToolResult]]
 
 
 class FunctionTools:
@@ -44,13 +45,13 @@ class FunctionTools:
     def specs(self) -> list[ToolSpec]:
         return [ToolSpec(name, f"The {name} tool.", {"type": "object"}) for name in self.functions]
 
-    async def run(self, call: ToolCall) -> ToolOutcome:
+    async def run(self, call: ToolCall) -> ToolResult:
         self.calls.append(call)
         function = self.functions.get(call.name)
         if function is None:
-            return ToolOutcome(f"no tool {call.name}", is_error=True)
+            return ToolResult(text=f"no tool {call.name}", is_error=True)
         result = await function(**json.loads(call.arguments or "{}"))
-        return result if isinstance(result, ToolOutcome) else ToolOutcome(result)
+        return result if isinstance(result, ToolResult) else ToolResult(text=result)
 
 
 @dataclass

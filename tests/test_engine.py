@@ -8,11 +8,12 @@ import json
 import pytest
 
 from galaxy_chat.core.events import Done, Error, TextDelta, ToolCallFinished, ToolCallStarted
-from galaxy_chat.core.tool_runner import ToolOutcome
 from galaxy_chat.llm.messages import Message, ToolCall, Usage
 from tests.engine_helpers import FunctionTools, rig_factory
 from tests.llm_server import Reply
 from tests.llm_wire import openai_text, openai_tool_calls
+from tools.base import ToolResult
+from tools.widgets import Markdown
 
 
 @pytest.fixture
@@ -133,14 +134,14 @@ async def test_a_failing_tool_becomes_an_error_result_the_model_sees(make) -> No
 
 
 async def test_tool_widgets_and_isolation_flag_reach_the_event(make) -> None:
-    async def plot() -> ToolOutcome:
-        return ToolOutcome("plotted", widgets=[{"kind": "plot"}], reduced_isolation=True)
+    async def plot() -> ToolResult:
+        return ToolResult(text="plotted", widgets=[Markdown(text="a plot")], reduced_isolation=True)
 
     rig = make(tools=FunctionTools(plot=plot))
     rig.server.script(Reply(200, openai_tool_calls(("c1", "plot", ["{}"]))), Reply(200, openai_text("Here.")))
     events = await rig.collect(rig.conversation(), "Plot")
     finished = next(e for e in events if isinstance(e, ToolCallFinished))
-    assert (finished.widgets, finished.reduced_isolation) == ([{"kind": "plot"}], True)
+    assert (finished.widgets, finished.reduced_isolation) == ([Markdown(text="a plot")], True)
 
 
 async def test_max_tool_rounds_stops_with_a_clear_sentence(make) -> None:

@@ -21,11 +21,12 @@ from galaxy_chat.core.events import Done, Error, Event, Status, TextDelta, ToolC
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.system_prompt import DEFAULT_PATH, load_system_prompt
 from galaxy_chat.core.ticker import StatusTicker
-from galaxy_chat.core.tool_runner import FinishedCall, ToolOutcome, ToolRunner, run_timed
+from galaxy_chat.core.tool_runner import FinishedCall, ToolRunner, run_timed
 from galaxy_chat.llm.errors import FaultKind, LLMError
 from galaxy_chat.llm.messages import ChatRequest, Message, StreamDone, TextPiece, ToolCall, ToolSpec, Usage
 from galaxy_chat.llm.provider import Provider
 from galaxy_chat.settings import Settings
+from tools.base import ToolResult
 
 ProviderLookup = Callable[[str], Provider]  # raises LLMError(UNAVAILABLE) for an unknown or unusable model
 SessionLogFactory = Callable[[str], SessionLog]  # session id -> its log, e.g. SessionLogs.open
@@ -127,7 +128,7 @@ class _Reply:
         self.rounds = 0
         self.partial: list[str] = []  # text of the model call in progress
         self.calls: list[ToolCall] | None = None  # tool calls in progress
-        self.results: dict[int, ToolOutcome] = {}
+        self.results: dict[int, ToolResult] = {}
 
     def request_stop(self) -> None:
         if self.pump is not None:

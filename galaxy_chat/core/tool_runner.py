@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from galaxy_chat.core.events import ToolCallFinished
 from galaxy_chat.llm.messages import ToolCall, ToolSpec
-
-
-@dataclass(frozen=True)
-class ToolOutcome:
-    """The result of one call: `text` goes back to the model, `widgets` are shown to the person."""
-
-    text: str
-    is_error: bool = False
-    widgets: list[Any] = field(default_factory=list)  # declarative widgets (pydantic models, see tools/)
-    reduced_isolation: bool = False  # the tool ran with weaker sandboxing than intended
+from tools.base import ToolResult
 
 
 class ToolRunner(Protocol):
@@ -26,7 +17,7 @@ class ToolRunner(Protocol):
         """The tools offered to the model for this reply."""
         ...
 
-    async def run(self, call: ToolCall) -> ToolOutcome:
+    async def run(self, call: ToolCall) -> ToolResult:
         """Run one call. A failing tool should return an error outcome; an exception becomes one too.
 
         The runner applies each tool's timeout; the engine cancels the task when the person stops.
@@ -40,8 +31,8 @@ class NoTools:
     def specs(self) -> list[ToolSpec]:
         return []
 
-    async def run(self, call: ToolCall) -> ToolOutcome:
-        return ToolOutcome(f"There is no tool named {call.name!r}.", is_error=True)
+    async def run(self, call: ToolCall) -> ToolResult:
+        return ToolResult.error(f"There is no tool named {call.name!r}.")
 
 
 
@@ -51,7 +42,7 @@ class FinishedCall:
 
     index: int  # position in the model's list of calls
     call: ToolCall
-    outcome: ToolOutcome
+    outcome: ToolResult
     duration_s: float
     traceback: str | None = None
 
@@ -66,8 +57,9 @@ async def run_timed(runner: ToolRunner, index: int, call: ToolCall) -> FinishedC
     traceback goes to the session log (never to them)."""
     started = time.monotonic()
     try:
-        outcome, trace = await runner.run(call), None
+        outcome = await runner.run(call)
+        trace = outcome.detail or None  # a tool that raised inside the runner: its traceback, for the log
     except Exception:
-        outcome = ToolOutcome(f"The tool {call.name!r} failed unexpectedly.", is_error=True)
+        outcome = ToolResult.error(f"The tool {call.name!r} failed unexpectedly.")
         trace = traceback.format_exc()
     return FinishedCall(index, call, outcome, time.monotonic() - started, trace)
