@@ -12,8 +12,7 @@ from typing import Any
 from nicegui import app, ui
 
 from galaxy_chat.llm.config import LoadedModels
-from galaxy_chat.llm.health import HealthMonitor
-from galaxy_chat.llm.registry import ModelRegistry
+from galaxy_chat.services import Services
 from galaxy_chat.settings import Settings
 from galaxy_chat.ui.chat_page import register_chat_page
 from galaxy_chat.web.health import default_readiness, health_router
@@ -23,25 +22,24 @@ from galaxy_chat.web.models import models_router
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: Settings, models: LoadedModels | None = None) -> None:
+def build_app(settings: Settings, models: LoadedModels | None = None) -> Services:
     """`models` is the already loaded model configuration (loaded from settings when None)."""
-    settings.log_dir.mkdir(parents=True, exist_ok=True)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    services = Services.build(settings, models)
     app.add_middleware(IdentityMiddleware, settings=settings)
     readiness = default_readiness(settings)
-    # Models: registry, background health checks (never delaying start-up), "models" in /ready.
-    registry = ModelRegistry.from_settings(settings, models)
-    monitor = HealthMonitor(registry, settings)
-    readiness.add("models", monitor.readiness_check)
-    app.on_startup(monitor.start)
-    app.on_shutdown(monitor.stop)
-    app.on_shutdown(registry.aclose)
-    app.include_router(models_router(monitor))
+    # Background health checks never delay start-up; their results appear in /ready.
+    readiness.add("models", services.health.readiness_check)
+    if warnings := services.tools.warnings():
+        readiness.add("tools", lambda: {"ok": True, "warnings": warnings})
+    app.on_startup(services.health.start)
+    app.on_shutdown(services.aclose)
+    app.include_router(models_router(services.health))
     app.include_router(health_router(settings, readiness))
     if settings.disable_websocket:
         log.info("DISABLE_WEBSOCKET is set: serving the HTTP API only, no chat page")
     else:
-        register_chat_page(settings)
+        register_chat_page(services)
+    return services
 
 
 def run_options(settings: Settings) -> dict[str, Any]:

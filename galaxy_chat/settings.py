@@ -50,6 +50,19 @@ class Settings(BaseSettings):
     sql_row_limit: int = Field(
         500, ge=1, le=100_000, description="Most rows one SQL query returns (the rest are cut off)."
     )
+    python_sandbox: Literal["auto", "bwrap", "landlock", "none"] = Field(
+        "auto", description="Python tool sandbox: auto (bubblewrap, else Landlock), bwrap, landlock or none."
+    )
+    allow_unsandboxed_code: bool = Field(
+        False, description="Let the python tool run code without any sandbox when none works (unsafe)."
+    )
+    python_memory_mb: int = Field(
+        512, ge=64, le=65_536, description="Address-space limit of each process the python tool starts (MB)."
+    )
+    python_cpu_s: int = Field(10, ge=1, le=3600, description="CPU-time limit of each python tool process (s).")
+    python_output_kb: int = Field(
+        64, ge=1, le=10_240, description="Most output the python tool keeps per stream (stdout, stderr), in KB."
+    )
     disable_websocket: bool = Field(False, description="Serve the HTTP API only, without the chat page.")
     disable_llm_calls: bool = Field(False, description="Make no outbound LLM call (replies say so).")
     test_mode: bool = Field(False, description="Skip proxy identity and sign everyone in as TEST_EMAIL.")

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
+from nicegui import app
 from nicegui.testing.user import User
 from nicegui.testing.user_simulation import user_simulation
 
@@ -38,8 +39,14 @@ def simulated_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AbstractAsyn
     async def start(**env: str) -> AsyncIterator[User]:
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        async with user_simulation(main_file=MAIN_FILE) as user:
-            yield user
+        try:
+            async with user_simulation(main_file=MAIN_FILE) as user:
+                yield user
+        finally:
+            # A failing test leaves the simulated app "started" (its lifespan exit is skipped); stop it so
+            # the next test does not fail for this one.
+            if app.is_started:
+                await app.stop()
 
     return start
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class ScriptedServer:
     def __init__(self) -> None:
         self.queue: deque[Reply] = deque()
         self.routes: dict[tuple[str, str], Reply] = {}
+        self.rules: list[tuple[Callable[[Recorded], bool], Reply]] = []
         self.requests: list[Recorded] = []
         self.open_connections = 0
         self._writers: set[asyncio.StreamWriter] = set()
@@ -53,6 +55,10 @@ class ScriptedServer:
     def route(self, method: str, path: str, reply: Reply) -> None:
         """A standing reply for every request to `method path` (checked before the queue)."""
         self.routes[(method.upper(), path)] = reply
+
+    def when(self, matches: Callable[[Recorded], bool], reply: Reply) -> None:
+        """A standing reply for every request `matches` accepts (checked first)."""
+        self.rules.append((matches, reply))
 
     async def start(self) -> str:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -91,8 +97,10 @@ class ScriptedServer:
                 headers[name.strip().lower()] = value.strip()
         body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
         path = target.split("?", 1)[0]
-        self.requests.append(Recorded(method, path, headers, body))
-        reply = self.routes.get((method, path)) or (self.queue.popleft() if self.queue else None)
+        recorded = Recorded(method, path, headers, body)
+        self.requests.append(recorded)
+        reply = next((rule for matches, rule in self.rules if matches(recorded)), None)
+        reply = reply or self.routes.get((method, path)) or (self.queue.popleft() if self.queue else None)
         if reply is None:
             reply = Reply.json({"error": {"message": f"nothing scripted for {method} {path}"}}, status=500)
         lines = [f"HTTP/1.1 {reply.status} X", *(f"{k}: {v}" for k, v in reply.headers.items()), "Connection: close"]

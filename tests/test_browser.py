@@ -2,64 +2,73 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
+from pathlib import Path
 
-import pytest
+from tests.browser_helpers import chromium_page, needs_chromium, scripted_model, send_and_wait
+from tests.llm_server import Reply
+from tests.llm_wire import openai_chunk, openai_text, openai_tool_calls
 
-from tests.app_process import AppProcess
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Skipped only on a developer machine without Chromium; in CI (CI=true) a missing browser fails instead.
-pytestmark = pytest.mark.skipif(
-    shutil.which("chromium") is None and not os.environ.get("CI"),
-    reason="Debian's chromium is not installed (apt-get install chromium)",
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run",
-]
+pytestmark = needs_chromium
 
 
-@pytest.fixture
-def browser_page(app_process) -> Iterator[tuple[AppProcess, object, list[str]]]:
-    from playwright.sync_api import sync_playwright
-
+def test_page_is_live_and_commands_round_trip(app_process) -> None:
     server = app_process("--test-mode", APP_NAME="Galaxy Chat E2E")
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server.url, wait_until="networkidle", timeout=30_000)
-        yield server, page, errors
-        browser.close()
+    with chromium_page(server.url) as (page, errors):
+        assert page.title() == "Galaxy Chat E2E"
+        page.get_by_text("test@test.com").first.wait_for(timeout=10_000)
+        box = page.get_by_test_id("chat-input")
+        box.fill("first line")
+        box.press("Shift+Enter")
+        box.press_sequentially("second line")
+        assert box.input_value() == "first line\nsecond line"  # Shift+Enter adds a line, does not send
+        send_and_wait(page, "/calc 2*(3+4)")
+        # The card is built on the server: seeing it proves the WebSocket round trip.
+        page.get_by_test_id("tool-card").get_by_text("calculator").wait_for(timeout=10_000)
+        page.locator(".gc-md", has_text="2*(3+4) =").first.wait_for(timeout=10_000)
+        assert box.input_value() == ""
+        assert page.get_by_text("connecting", exact=False).count() == 0
+        assert errors == []
 
 
-def test_page_is_live_in_a_real_browser(browser_page) -> None:
-    _server, page, errors = browser_page
-    assert page.title() == "Galaxy Chat E2E"
-    page.get_by_text("test@test.com").wait_for(timeout=10_000)
-    box = page.locator("textarea")
-    box.fill("first line")
-    box.press("Shift+Enter")
-    box.press_sequentially("second line")
-    assert box.input_value() == "first line\nsecond line"  # Shift+Enter adds a line, does not send
-    box.press("Enter")
-    # The bubble is created on the server: seeing it proves the WebSocket round trip works.
-    page.locator(".q-message-text-content", has_text="second line").wait_for(timeout=10_000)
-    page.get_by_text("No language model is connected yet").wait_for(timeout=10_000)
-    assert box.input_value() == ""
-    assert page.locator("text=connecting").count() == 0
-    assert errors == []
+def test_a_streamed_reply_and_stop(app_process, tmp_path: Path) -> None:
+    with scripted_model(tmp_path) as (llm, env):
+        llm.script(Reply(200, openai_text("Hello **there**", ", friend.")))
+        tick = openai_chunk({"content": "tick "})
+        llm.script(Reply(200, [tick, *[0.1, tick] * 150]))
+        server = app_process("--test-mode", **env)
+        with chromium_page(server.url) as (page, errors):
+            send_and_wait(page, "Hi")
+            reply = page.get_by_test_id("message-assistant").first
+            reply.locator(".gc-md strong", has_text="there").wait_for(timeout=5_000)  # markdown, rendered
+            box = page.get_by_test_id("chat-input")
+            box.fill("Count")
+            box.press("Enter")
+            page.get_by_text("tick tick").first.wait_for(timeout=10_000)
+            page.keyboard.press("Escape")  # Esc stops, like the Stop button
+            page.get_by_test_id("send-button").wait_for(state="visible", timeout=5_000)
+            page.get_by_text("stopped").first.wait_for(timeout=5_000)
+            assert page.get_by_test_id("message-assistant").nth(1).get_by_text("tick").count() >= 1
+            assert errors == []
 
 
-def test_sigterm_with_a_browser_connected_stops_within_5_seconds(browser_page) -> None:
-    server, page, _ = browser_page
-    page.get_by_text("test@test.com").wait_for(timeout=10_000)
-    code, seconds = server.terminate()
-    assert code == 0, server.output()
-    assert seconds < 5, f"took {seconds:.1f} s"
+def test_a_tool_call_renders_a_plot_and_a_table(app_process, tmp_path: Path) -> None:
+    query = '{"query": "SELECT month, SUM(revenue) AS revenue FROM monthly_sales GROUP BY month"}'
+    with scripted_model(tmp_path) as (llm, env):
+        llm.script(Reply(200, openai_tool_calls(("call_1", "sql_query", [query]))),
+                   Reply(200, openai_text("Revenue by month is above.")))
+        server = app_process("--test-mode", **env)
+        with chromium_page(server.url) as (page, errors):
+            send_and_wait(page, "Show revenue by month")
+            page.locator(".js-plotly-plot").first.wait_for(timeout=15_000)
+            page.locator(".q-table tbody tr").nth(9).wait_for(timeout=5_000)  # a page of 10 rows
+            page.get_by_text("Revenue by month is above.").wait_for(timeout=5_000)
+            assert errors == []
+
+
+def test_sigterm_with_a_browser_connected_stops_within_5_seconds(app_process) -> None:
+    server = app_process("--test-mode")
+    with chromium_page(server.url) as (page, _):
+        page.get_by_text("test@test.com").first.wait_for(timeout=10_000)
+        code, seconds = server.terminate()
+        assert code == 0, server.output()
+        assert seconds < 5, f"took {seconds:.1f} s"

@@ -28,7 +28,7 @@ from tools.base import Tool, ToolContext, ToolResult
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "galaxy_chat.tools"
-FRAMEWORK_MODULES = frozenset({"base", "registry", "widgets"})
+FRAMEWORK_MODULES = frozenset({"base", "registry", "widgets"})  # and every sandbox_* helper module
 
 
 class ToolConfigError(Exception):
@@ -47,7 +47,7 @@ def discover_tool_classes(package: ModuleType = tools_package, group: str = ENTR
     """Every concrete Tool subclass in modules under `package` (`tools/`), then those named by entry points."""
     found: list[type[Tool]] = []
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name in FRAMEWORK_MODULES or info.name.startswith("_"):
+        if info.name in FRAMEWORK_MODULES or info.name.startswith(("_", "sandbox")):
             continue
         found += _concrete_tools(importlib.import_module(f"{package.__name__}.{info.name}"))
     for point in entry_points(group=group):

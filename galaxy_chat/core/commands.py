@@ -6,7 +6,7 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from galaxy_chat.core.events import Done, Error, Event, TextDelta, ToolCallFinished, ToolCallStarted
 from galaxy_chat.llm.messages import ToolCall, Usage
@@ -40,7 +40,8 @@ def help_text(tools: CommandTools) -> str:
     lines = ["**Commands** (they run a tool directly, without a model):", ""]
     for word, tool in sorted(commands.items()):
         usage = tool.command_help or f"/{word} …"
-        lines.append(f"- `{usage}`: {tool.description.splitlines()[0]}")
+        summary = tool.description.strip().split(". ")[0].splitlines()[0].rstrip(".")
+        lines.append(f"- `{usage}`: {summary}.")
     lines.append("- `/help`: this list")
     return "\n".join(lines)
 
@@ -60,12 +61,20 @@ async def run_command(text: str, tools: CommandTools) -> AsyncIterator[Event]:
         yield Error(f"/{word} needs an argument: {tool.command_help or '/' + word + ' …'}", kind="bad_command")
     else:
         tool = commands[word]
-        call = ToolCall(f"cmd_{secrets.token_hex(6)}", tool.name, json.dumps(tool.command_arguments(rest)))
-        yield ToolCallStarted(call.id, call.name, call.arguments)
-        started = time.monotonic()
-        result = await tools.run(call)
-        yield ToolCallFinished(
-            call.id, call.name, result.text, result.is_error, time.monotonic() - started, list(result.widgets),
-            result.reduced_isolation,
-        )
+        async for event in tool_call_events(tools, tool.name, tool.command_arguments(rest)):
+            yield event
+        return
+    yield Done(usage=Usage(), duration_s=time.monotonic() - began, first_token_s=None, rounds=0)
+
+
+async def tool_call_events(tools: CommandTools, name: str, arguments: dict[str, Any]) -> AsyncIterator[Event]:
+    """One tool call made by the person (a command or a widget's button), as the engine would report it."""
+    began = time.monotonic()
+    call = ToolCall(f"cmd_{secrets.token_hex(6)}", name, json.dumps(arguments))
+    yield ToolCallStarted(call.id, call.name, call.arguments)
+    result = await tools.run(call)
+    yield ToolCallFinished(
+        call.id, call.name, result.text, result.is_error, time.monotonic() - began, list(result.widgets),
+        result.reduced_isolation,
+    )
     yield Done(usage=Usage(), duration_s=time.monotonic() - began, first_token_s=None, rounds=0)

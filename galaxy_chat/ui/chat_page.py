@@ -1,66 +1,184 @@
-"""The chat page: header, conversation area and message input. It renders; it holds no chat logic."""
+"""The chat page: it renders a ChatSession's events and sends the person's input; it holds no chat logic."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import logging
 
-from nicegui import ui
+from nicegui import Client, ui
 from starlette.requests import Request
 
-from galaxy_chat.settings import Settings
+from galaxy_chat.core.chat_session import ChatSession, Turn
+from galaxy_chat.core.events import Event
+from galaxy_chat.core.users import User
+from galaxy_chat.services import Services
+from galaxy_chat.ui.export_menu import export_menu
+from galaxy_chat.ui.feedback_views import feedback_button, thumbs
+from galaxy_chat.ui.page_assets import PAGE_CSS, PAGE_JS, code_css
+from galaxy_chat.ui.page_header import ModelSelect, StatusLight, model_options
+from galaxy_chat.ui.session_drawer import SessionDrawer
+from galaxy_chat.ui.turn_view import TurnView, testid
 from galaxy_chat.web.identity import current_user
+from tools.widgets import CallTool, SendPrompt
 
-PAGE_CSS = """
-.gc-input textarea { min-height: 4.5em; max-height: 40vh; overflow-y: auto; }
-.gc-conversation { max-width: 960px; margin: 0 auto; width: 100%; }
-"""
+log = logging.getLogger(__name__)
+
+NO_MODEL = ("No language model is available. Configure one in config/llms.yml or set LLM_BASE_URL "
+            "(see the README). The / commands work without a model: try /help.")
 
 
-def register_chat_page(settings: Settings) -> None:
-    @ui.page("/", title=settings.app_name)
-    def chat_page(request: Request) -> None:
-        user = current_user(request)
-        ui.add_css(PAGE_CSS)
-        with ui.header(elevated=True).classes("items-center no-wrap gap-3 px-4 py-2 bg-grey-10"):
-            ui.icon("forum", size="sm").classes("text-primary")
-            ui.label(settings.app_name).classes("text-h6 font-medium").mark("app-name")
-            if user.test_mode:
+class ChatPage:
+    def __init__(self, services: Services, user: User, client: Client) -> None:
+        self.services = services
+        self.user = user
+        self.client = client
+        self.session: ChatSession = services.new_session(user)
+        self.views: dict[str, TurnView] = {}
+        self.unsubscribe = self.session.subscribe(self.on_event)
+        self.build()
+        client.on_delete(self.on_page_gone)
+
+    def build(self) -> None:
+        settings = self.services.settings
+        ui.add_css(PAGE_CSS + code_css())
+        ui.add_body_html(PAGE_JS)
+        tools = {name: self.services.tools.tools[name].description for name in self.services.tools_for(self.user)}
+        self.drawer = SessionDrawer(tools, {})
+        with ui.header(elevated=True).classes("items-center no-wrap gap-2 px-3 py-1 bg-grey-10"):
+            ui.button(icon="menu", on_click=self.drawer.drawer.toggle).props("flat round dense").tooltip("Tools")
+            ui.label(settings.app_name).classes("text-h6 font-medium ellipsis").mark("app-name")
+            if self.user.test_mode:
                 ui.badge("test mode", color="orange").props("outline").mark("test-mode-badge").tooltip(
-                    "Identity is not checked: everyone is signed in as the test user."
-                )
+                    "Identity is not checked: everyone is signed in as the test user.")
             ui.space()
-            with ui.row().classes("items-center gap-1 no-wrap min-w-0"):
+            options, disabled = model_options(self.services.models, self.services.models_for(self.user))
+            self.model_select = testid(ModelSelect(
+                options, disabled, value=self.session.model or None, on_change=self.on_model_change,
+            ).props("dense outlined options-dense").classes("min-w-[10rem] max-w-[16rem]"), "model-select")
+            self.status_light = StatusLight(self.services.health, self.services.models)
+            self.status_light.show(self.session.model)
+            with ui.row().classes("items-center gap-1 no-wrap min-w-0 gt-xs"):
                 ui.icon("account_circle", size="sm")
-                ui.label(user.email).classes("text-body2 ellipsis").mark("user-email")
+                ui.label(self.user.email).classes("text-body2 ellipsis").mark("user-email")
+            testid(ui.button(icon="add_comment", on_click=self.new_chat).props("flat round dense"),
+                   "new-chat-button").tooltip("New chat")
+            export_menu(lambda: self.session, settings.app_name).props("flat round dense").tooltip("Export")
+            feedback_button(self.general_feedback).props("flat round dense").tooltip("Feedback")
+        with ui.column().classes("gc-main grow gap-3 px-2 pb-4"):
+            self.banner = ui.row().classes("w-full")
+            self.conversation = ui.column().classes("w-full gap-3").mark("conversation")
+        self.update_banner()
+        testid(ui.button(icon="south", on_click=lambda: None).props("round color=primary").classes("gc-jump")
+               .on("click", js_handler="() => window.gcJumpToLatest()"), "jump-latest").tooltip("Jump to latest")
+        with ui.footer().classes("bg-grey-10 px-2 py-2"), ui.row().classes("gc-main items-end no-wrap gap-2"):
+            placeholder = "Message (Enter sends, Shift+Enter adds a line, / for commands)"
+            self.input = testid(ui.textarea(placeholder=placeholder).props("autogrow outlined dense autofocus")
+                                .classes("gc-input grow"), "chat-input")
+            self.send_button = testid(ui.button(icon="send", on_click=self.send_from_input)
+                                      .props("round color=primary"), "send-button")
+            self.stop_button = testid(ui.button(icon="stop", on_click=self.stop).props("round color=negative"),
+                                      "stop-button")
+            self.stop_button.set_visibility(False)
+        # `.exact` leaves Shift+Enter alone (a new line); `.prevent` keeps Enter from adding one before sending.
+        self.input.on("keydown.enter.exact.prevent", self.send_from_input)
 
-        with ui.column().classes("gc-conversation grow gap-2 px-2 pb-48") as conversation:
-            conversation.mark("conversation")
-            empty_hint = ui.label("Start the conversation below.").classes("self-center text-grey-6 q-mt-xl")
+    def update_banner(self) -> None:
+        self.banner.clear()
+        if not any(c.available for c in self.services.models.models if c.name in self.services.models_for(self.user)):
+            with self.banner:
+                card = ui.card().classes("w-full bg-grey-9").props("flat bordered").mark("no-model-banner")
+            with card, ui.row().classes("items-center no-wrap gap-2"):
+                ui.icon("info", color="warning")
+                ui.label(NO_MODEL).classes("text-body2")
 
-        with ui.footer().classes("bg-grey-10 px-2 py-2"), ui.row().classes(
-            "gc-conversation items-end no-wrap gap-2"
-        ):
-            message_input = (
-                ui.textarea(placeholder="Message (Enter sends, Shift+Enter adds a line)")
-                .props("autogrow outlined dense rows=3 autofocus")
-                .classes("gc-input grow")
-                .mark("message-input")
-            )
-            send_button = ui.button(icon="send").props("round color=primary").mark("send")
-            send_button.tooltip("Send")
+    def on_model_change(self) -> None:
+        model = self.model_select.value or ""
+        self.session.model = model
+        self.status_light.show(model)
 
-        def send() -> None:
-            text = (message_input.value or "").strip()
-            if not text:
-                return
-            empty_hint.set_visibility(False)
-            with conversation:
-                ui.chat_message(
-                    text, name=user.email, sent=True, stamp=datetime.now().strftime("%H:%M")
-                ).classes("w-full").mark("user-message")
-            message_input.value = ""
-            ui.notify("No language model is connected yet, so there is no reply.", type="info", position="top")
+    async def send_from_input(self) -> None:
+        text = (self.input.value or "").strip()
+        if text and await self.send(text):
+            self.input.set_value("")
 
-        send_button.on_click(send)
-        # `.exact` leaves Shift+Enter alone (new line); `.prevent` stops Enter from adding one before send.
-        message_input.on("keydown.enter.exact.prevent", send)
+    async def send(self, text: str, action: CallTool | None = None) -> bool:
+        if self.session.busy:
+            ui.notify("A reply is still being written: wait for it or press Stop.", type="warning", position="top")
+            return False
+        if not self.session.locked:
+            self.session.tool_names = self.drawer.selected_tools
+            self.session.source_names = self.drawer.selected_sources
+        try:
+            self.session.send(text, action)
+        except Exception:
+            log.exception("could not start a reply")
+            ui.notify("The message could not be sent. Please try again.", type="negative", position="top")
+            return False
+        self.drawer.lock(True)
+        return True
+
+    def stop(self) -> None:
+        self.session.stop()
+
+    async def new_chat(self) -> None:
+        self.unsubscribe()
+        self.session.close()
+        self.session = self.services.new_session(self.user, model=self.model_select.value)
+        self.unsubscribe = self.session.subscribe(self.on_event)
+        self.views.clear()
+        self.conversation.clear()
+        self.drawer.reset()
+        self.set_running(False)
+        ui.notify("New chat started", type="info", position="top")
+
+    def set_running(self, running: bool) -> None:
+        self.send_button.set_visibility(not running)
+        self.stop_button.set_visibility(running)
+
+    def on_event(self, turn: Turn, event: Event | None) -> None:
+        """Called by the session for every event of its replies (None: a turn has started)."""
+        with self.conversation:
+            view = self.views.get(turn.id)
+            if view is None:
+                view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.retry,
+                                                      self.add_thumbs)
+                self.set_running(True)
+            if event is not None:
+                view.apply(event)
+                if turn.finished:
+                    self.set_running(False)
+
+    async def on_button(self, action: SendPrompt | CallTool) -> None:
+        if isinstance(action, SendPrompt):
+            await self.send(action.prompt)
+            return
+        await self.send(f"▶ {action.tool}", action)
+
+    def add_thumbs(self, turn: Turn) -> None:
+        session = self.session
+
+        async def record(rating: str, comment: str) -> None:
+            await self.services.feedback.record("message", self.user.email, session.id, turn.id, turn.model,
+                                                rating, comment)
+
+        thumbs(record)
+
+    async def general_feedback(self, rating: int, text: str) -> None:
+        await self.services.feedback.record("general", self.user.email, self.session.id, None, self.session.model,
+                                            rating, text)
+
+    async def retry(self, text: str) -> None:
+        await self.send(text)
+
+    async def on_page_gone(self) -> None:
+        """The tab is gone for good: let a running reply finish (it is logged), then end the session."""
+        self.unsubscribe()
+        if self.session.busy:
+            await asyncio.shield(self.session.wait())
+        self.session.close()
+
+
+def register_chat_page(services: Services) -> None:
+    @ui.page("/", title=services.settings.app_name)
+    def chat_page(request: Request, client: Client) -> None:
+        ChatPage(services, current_user(request), client)

@@ -1,0 +1,157 @@
+"""A chat session: the conversation, its settings (model, tools, data sources) and its running reply.
+
+A reply belongs to the session, not to a browser tab: it runs as a task of its own and every event is
+kept in the session's turns and passed to whoever listens (zero, one or several pages). A page that
+attaches later renders the turns so far and then follows the live events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import traceback
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from galaxy_chat.core.commands import is_command, run_command, tool_call_events
+from galaxy_chat.core.conversation import Conversation
+from galaxy_chat.core.engine import ChatEngine
+from galaxy_chat.core.events import Done, Error, Event
+from galaxy_chat.core.session_log import SessionLog
+from galaxy_chat.core.users import User
+from galaxy_chat.llm.messages import Usage
+from tools.registry import BoundTools
+from tools.widgets import CallTool
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[["Turn", Event | None], None]  # None: the turn has just started
+
+
+@dataclass
+class Turn:
+    """One message of the person and everything that answered it."""
+
+    text: str
+    model: str
+    id: str = field(default_factory=lambda: secrets.token_hex(6))
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    events: list[Event] = field(default_factory=list)
+    action: CallTool | None = None  # a tool the person called directly (a widget's button), not a message
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.events) and isinstance(self.events[-1], Done)
+
+
+class ChatSession:
+    def __init__(self, engine: ChatEngine, user: User, model: str, tools: Callable[[str, list[str]], BoundTools],
+                 *, tool_names: list[str], source_names: list[str] | None = None) -> None:
+        self.engine = engine
+        self.user = user
+        self.conversation: Conversation = engine.new_conversation(user.email)
+        self.model = model
+        self.tool_names = list(tool_names)
+        self.source_names = list(source_names or [])
+        self.started_at = datetime.now(UTC)
+        self.turns: list[Turn] = []
+        self._bind_tools = tools
+        self._bound: BoundTools | None = None
+        self._listeners: list[Listener] = []
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.conversation.session_id
+
+    @property
+    def locked(self) -> bool:
+        """Tools and data sources are fixed once the first message is sent (a new chat unlocks them)."""
+        return bool(self.turns)
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def log(self) -> SessionLog:
+        return self.engine.log_for(self.conversation)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def tools(self) -> BoundTools:
+        if self._bound is None:
+            self._bound = self._bind_tools(self.id, self.tool_names)
+        return self._bound
+
+    def send(self, text: str, action: CallTool | None = None) -> Turn:
+        """Start answering `text` (or running `action`) in the background; listeners receive every event."""
+        if self.busy:
+            raise RuntimeError("a reply is still running in this session")
+        turn = Turn(text=text, model=self.model, action=action)
+        if not self.turns:
+            self.log.write("session_settings", model=self.model, tools=self.tool_names, data_sources=self.source_names)
+        self.turns.append(turn)
+        self._notify(turn, None)
+        self._task = asyncio.create_task(self._run(turn), name=f"reply-{self.id}-{turn.id}")
+        return turn
+
+    def stop(self) -> None:
+        """Stop the running reply; the partial text is kept and the turn still ends with Done(stopped=True)."""
+        if self.busy:
+            if self._direct(self.turns[-1]) and self._task is not None:
+                self._task.cancel()
+            else:
+                self.engine.stop(self.conversation)
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    def close(self) -> None:
+        self.stop()
+        self.engine.end_conversation(self.conversation)
+
+    @staticmethod
+    def _direct(turn: Turn) -> bool:
+        """Run by the person without a model (a /command or a button): logged here, not by the engine."""
+        return turn.action is not None or is_command(turn.text)
+
+    def _events_for(self, turn: Turn) -> AsyncIterator[Event]:
+        if turn.action is not None:
+            self.log.write("tool_action", tool=turn.action.tool, arguments=turn.action.arguments)
+            return tool_call_events(self.tools(), turn.action.tool, turn.action.arguments)
+        if is_command(turn.text):
+            self.log.write("command", text=turn.text)
+            return run_command(turn.text, self.tools())
+        return self.engine.respond(self.conversation, turn.text, turn.model, tools=self.tools())
+
+    async def _run(self, turn: Turn) -> None:
+        direct = self._direct(turn)
+        try:
+            async for event in self._events_for(turn):
+                if direct:
+                    self.log.event(event)
+                self._publish(turn, event)
+        except asyncio.CancelledError:
+            self._publish(turn, Done(Usage(), 0.0, None, 0, stopped=True))
+        except Exception as exc:  # the engine turns faults into events; this is the last safety net
+            log.exception("reply %s in session %s failed", turn.id, self.id)
+            self.log.write("error", message=str(exc), traceback=traceback.format_exc())
+            self._publish(turn, Error("Something went wrong on the server while answering.", kind="internal"))
+            self._publish(turn, Done(Usage(), 0.0, None, 0))
+
+    def _publish(self, turn: Turn, event: Event) -> None:
+        turn.events.append(event)
+        self._notify(turn, event)
+
+    def _notify(self, turn: Turn, event: Event | None) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(turn, event)
+            except Exception:  # one broken page must not stop the reply for the others
+                log.exception("a listener of session %s failed", self.id)

@@ -1,0 +1,81 @@
+"""Everything the app runs on, built once from Settings at start and handed to routes and pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from access.policy import AllowAll, Policy
+from galaxy_chat.core.chat_session import ChatSession
+from galaxy_chat.core.engine import ChatEngine
+from galaxy_chat.core.feedback import FeedbackLog
+from galaxy_chat.core.session_log import SessionLogs, secrets_of
+from galaxy_chat.core.tool_runner import NoTools
+from galaxy_chat.core.users import User
+from galaxy_chat.llm.config import LoadedModels
+from galaxy_chat.llm.health import HealthMonitor
+from galaxy_chat.llm.registry import ModelRegistry
+from galaxy_chat.settings import Settings
+from tools.base import ToolContext
+from tools.registry import BoundTools, ToolRegistry
+from tools.sample_data import ensure_sample_database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    models: ModelRegistry
+    health: HealthMonitor
+    tools: ToolRegistry
+    policy: Policy
+    logs: SessionLogs
+    engine: ChatEngine
+    feedback: FeedbackLog
+
+    @classmethod
+    def build(cls, settings: Settings, loaded: LoadedModels | None = None, policy: Policy | None = None) -> Services:
+        settings.log_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_sample_database(settings.data_dir)  # the SQL tools describe its schema to the model
+        models = ModelRegistry.from_settings(settings, loaded)
+        logs = SessionLogs.from_settings(settings, models.models)
+        tools = ToolRegistry.discover(settings)
+        for name, warning in tools.warnings().items():
+            log.warning("tool %s: %s", name, warning)
+        engine = ChatEngine(settings, models.provider, NoTools(), logs.open)
+        return cls(settings, models, HealthMonitor(models, settings), tools, policy or AllowAll(), logs, engine,
+                   FeedbackLog(settings.log_dir))
+
+    def models_for(self, user: User) -> list[str]:
+        return self.policy.models_for(user, self.models.names)
+
+    def tools_for(self, user: User) -> list[str]:
+        return self.policy.tools_for(user, self.tools.names())
+
+    def default_model_for(self, user: User) -> str:
+        permitted = self.models_for(user)
+        available = [config.name for config in self.models.available() if config.name in permitted]
+        if self.models.default_name in available:
+            return self.models.default_name or ""
+        return available[0] if available else (permitted[0] if permitted else "")
+
+    def tool_binder(self, user: User) -> Callable[[str, list[str]], BoundTools]:
+        def bind(session_id: str, selected: list[str]) -> BoundTools:
+            context = ToolContext(user=user, session_id=session_id, settings=self.settings, policy=self.policy)
+            return self.tools.bind(context, selected)
+
+        return bind
+
+    def new_session(self, user: User, model: str | None = None, tool_names: list[str] | None = None) -> ChatSession:
+        # New models discovered later (Ollama) may carry keys too: keep the redaction list complete.
+        self.logs.add_secrets(*secrets_of(self.settings, self.models.models))
+        return ChatSession(self.engine, user, model or self.default_model_for(user), self.tool_binder(user),
+                           tool_names=self.tools_for(user) if tool_names is None else tool_names)
+
+    async def aclose(self) -> None:
+        await self.health.stop()
+        await self.models.aclose()
+        self.logs.close()

@@ -1,0 +1,47 @@
+"""The header's export button: a menu of Text, Markdown and JSON downloads of the current chat."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+
+from nicegui import ui
+
+from galaxy_chat.core.chat_session import ChatSession
+from galaxy_chat.core.export import ExportHeader, export_bytes
+
+log = logging.getLogger(__name__)
+
+CHOICES = (("txt", "Text (.txt)"), ("md", "Markdown (.md)"), ("json", "JSON (.json)"))
+
+
+def export_menu(get_session: Callable[[], ChatSession], app_name: str) -> ui.button:
+    """A download button; `get_session` is asked at click time, so a "new chat" exports the new session."""
+
+    async def download(ext: str) -> None:
+        try:
+            session = get_session()
+            if not session.turns:
+                ui.notify("Nothing to export yet", type="info")
+                return
+            header = ExportHeader.of(session, app_name)
+            # Snapshot in the event loop (a running reply appends events), then format in a thread:
+            # a long chat with images must not stall the page for everyone.
+            turns = [dataclasses.replace(turn, events=list(turn.events)) for turn in session.turns]
+            content, filename, media_type = await asyncio.to_thread(export_bytes, ext, header, turns)
+            ui.download.content(content, filename, media_type)
+            ui.notify(f"Exported {filename}", type="positive")
+        except Exception:
+            log.exception("exporting the conversation as %s failed", ext)
+            ui.notify("The export failed; please try again.", type="negative")
+
+    with ui.button(icon="download").props("flat round dense") as button:
+        button.mark("export-button")
+        button.props["data-testid"] = "export-button"
+        button.tooltip("Export this conversation")
+        with ui.menu():
+            for ext, label in CHOICES:
+                ui.menu_item(label, on_click=lambda ext=ext: download(ext)).mark(f"export-{ext}")
+    return button

@@ -1,0 +1,101 @@
+"""Model text → safe HTML: python-markdown with raw HTML switched off, then an nh3 allow-list.
+
+Two layers because model output is untrusted: raw HTML in the markdown is shown as text, and whatever
+markdown itself produces still passes an allow-list (no script, no event handlers, no style, no images —
+a remote image URL could carry conversation data out — and only http/https/mailto links).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "del", "s", "code", "pre",
+    "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "a", "span", "div", "sup", "sub",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "div": {"class"}, "code": {"class"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
+LIST_START = re.compile(r"^(?:[-*+]\s|\d+[.)]\s)")
+
+
+def _markdown() -> markdown.Markdown:
+    md = markdown.Markdown(
+        extensions=["fenced_code", "tables", "sane_lists", "codehilite"],
+        extension_configs={"codehilite": {"guess_lang": False, "css_class": "codehilite"}},
+    )
+    # No raw HTML at all: "<b>" from the model is shown as text, not interpreted.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    return md
+
+
+_MD = _markdown()
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer", set_tag_attribute_values={"a": {"target": "_blank"}},
+        clean_content_tags={"script", "style"}, strip_comments=True,
+    )
+
+
+def render_markdown_uncached(text: str) -> str:
+    """For the growing tail of a stream: caching every intermediate would only fill memory."""
+    _MD.reset()
+    return sanitize(_MD.convert(close_open_fence(text)))
+
+
+@lru_cache(maxsize=2048)  # finished blocks and history are rendered again on reload or re-attach
+def render_markdown(text: str) -> str:
+    return render_markdown_uncached(text)
+
+
+def close_open_fence(text: str) -> str:
+    """Mid-stream a code block may not be closed yet: close it so the layout does not break."""
+    fences = FENCE.findall(text)
+    if not fences:
+        return text
+    open_fence: str | None = None
+    for fence in fences:
+        if open_fence is None:
+            open_fence = fence
+        elif fence[0] == open_fence[0] and len(fence) >= len(open_fence):
+            open_fence = None
+    if open_fence is None:
+        return text
+    return text + ("" if text.endswith("\n") else "\n") + open_fence
+
+
+def finished_prefix_length(text: str) -> int:
+    """Length of the leading part made of complete blocks (safe to render once and never again).
+
+    A block ends at a blank line outside a code fence, when what follows cannot continue it (not indented,
+    not a list item), so splitting there renders exactly as rendering the whole text would.
+    """
+    boundary = 0
+    in_fence: str | None = None
+    position = 0
+    lines = text.split("\n")
+    for index, line in enumerate(lines[:-1]):  # the last line may still be growing
+        position += len(line) + 1
+        match = FENCE.match(line)
+        if match:
+            fence = match.group(1)
+            if in_fence is None:
+                in_fence = fence
+            elif fence[0] == in_fence[0] and len(fence) >= len(in_fence):
+                in_fence = None
+            continue
+        if in_fence is None and line.strip() == "" and index + 1 < len(lines):
+            following = lines[index + 1]
+            if following and not following[0].isspace() and not LIST_START.match(following) and index + 1 < len(
+                lines
+            ) - 1:
+                boundary = position
+    return boundary

@@ -1,0 +1,75 @@
+"""The page's own CSS and a small script (ours, trusted): follow new text, copy buttons, Esc to stop.
+
+Client-side on purpose: following the newest text and adding copy buttons costs the server nothing.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pygments.formatters import HtmlFormatter
+
+PAGE_CSS = """
+.gc-main { max-width: 980px; margin: 0 auto; width: 100%; }
+.gc-input textarea { min-height: 4.5em; max-height: 40vh; overflow-y: auto !important; }
+.gc-md { overflow-wrap: anywhere; line-height: 1.5; }
+.gc-md p { margin: 0 0 .6em 0; }
+.gc-md pre { position: relative; padding: .75em; border-radius: 6px; overflow-x: auto; background: #1e1e1e; }
+.gc-md table { border-collapse: collapse; margin: .5em 0; }
+.gc-md th, .gc-md td { border: 1px solid #555; padding: 2px 8px; }
+.gc-md a { color: #90caf9; }
+.gc-md blockquote { border-left: 3px solid #666; margin: 0; padding-left: .8em; color: #bbb; }
+.gc-copy { position: absolute; top: 4px; right: 4px; font-size: 11px; padding: 1px 6px; border-radius: 4px;
+           border: 1px solid #666; background: #2a2a2a; color: #ddd; cursor: pointer; opacity: .7; }
+.gc-copy:hover { opacity: 1; }
+.gc-tool-card { background: rgba(255,255,255,.03); }
+.gc-tool-error { border-color: var(--q-negative) !important; }
+.gc-bubble .q-message-text { max-width: min(100%, 900px); }
+.gc-bubble-assistant .q-message-container, .gc-bubble-assistant .q-message-container > div,
+.gc-bubble-assistant .q-message-text { width: 100%; }
+.gc-bubble-assistant .q-message-text-content { width: 100%; }
+.gc-jump { position: fixed; bottom: calc(40vh / 3 + 90px); right: 24px; display: none; z-index: 10; }
+"""
+
+PAGE_JS = """
+<script>
+(() => {
+  let follow = true;
+  const atBottom = () => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+  const jump = () => document.querySelector('[data-testid="jump-latest"]');
+  const showJump = () => { const b = jump(); if (b) b.style.display = follow ? 'none' : 'inline-flex'; };
+  window.gcJumpToLatest = () => {
+    follow = true; window.scrollTo({top: document.documentElement.scrollHeight}); showJump();
+  };
+  window.addEventListener('scroll', () => { follow = atBottom(); showJump(); }, {passive: true});
+  const addCopyButtons = () => {
+    document.querySelectorAll('.gc-md pre:not([data-gc-copy])').forEach(pre => {
+      pre.setAttribute('data-gc-copy', '1');
+      const button = document.createElement('button');
+      button.type = 'button'; button.className = 'gc-copy'; button.textContent = 'Copy';
+      button.addEventListener('click', () => {
+        const code = pre.querySelector('code') || pre;
+        navigator.clipboard.writeText(code.innerText).then(() => { button.textContent = 'Copied'; });
+        setTimeout(() => { button.textContent = 'Copy'; }, 1500);
+      });
+      pre.appendChild(button);
+    });
+  };
+  new MutationObserver(() => {
+    addCopyButtons();
+    if (follow) window.scrollTo({top: document.documentElement.scrollHeight}); else showJump();
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+  document.addEventListener('keydown', event => {
+    if (event.key !== 'Escape') return;
+    const stop = document.querySelector('[data-testid="stop-button"]');
+    if (stop && stop.offsetParent !== null) stop.click();
+  });
+})();
+</script>
+"""
+
+
+@cache
+def code_css() -> str:
+    """Pygments colours for highlighted code blocks, dark."""
+    return HtmlFormatter(style="monokai").get_style_defs(".codehilite") + "\n.codehilite { background: #1e1e1e; }"

@@ -1,0 +1,70 @@
+"""The header's parts: model choice (unavailable ones disabled with their reason) and the LLM status light."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from galaxy_chat.llm.health import HealthMonitor
+from galaxy_chat.llm.registry import ModelRegistry
+
+STATUS_COLOURS = {"ok": "positive", "error": "negative", "unavailable": "grey-6", "unchecked": "warning"}
+
+
+class ModelSelect(ui.select):
+    """A select whose options listed in `disabled` cannot be chosen (Quasar's `disable` on the option)."""
+
+    def __init__(self, options: dict[str, str], disabled: set[str], **kwargs: Any) -> None:
+        self._disabled = disabled
+        super().__init__(options, **kwargs)
+
+    def _update_options(self) -> None:
+        super()._update_options()
+        for option in self._props["options"]:
+            if self._values[option["value"]] in self._disabled:
+                option["disable"] = True
+
+
+def model_options(registry: ModelRegistry, permitted: list[str]) -> tuple[dict[str, str], set[str]]:
+    options: dict[str, str] = {}
+    disabled: set[str] = set()
+    for config in registry.models:
+        if config.name not in permitted:
+            continue
+        if config.available:
+            options[config.name] = config.name
+        else:
+            options[config.name] = f"{config.name} (unavailable: {config.unavailable_reason})"
+            disabled.add(config.name)
+    return options, disabled
+
+
+class StatusLight:
+    """A dot coloured by the chosen model's last health check, with the details in a tooltip."""
+
+    def __init__(self, health: HealthMonitor, registry: ModelRegistry) -> None:
+        self.health = health
+        self.registry = registry
+        self.model = ""
+        with ui.icon("circle", size="xs").classes("text-grey-6") as self.icon:
+            self.tooltip = ui.tooltip("")
+        self.icon.mark("llm-status")
+        ui.timer(5.0, self.refresh)
+
+    def show(self, model: str) -> None:
+        self.model = model
+        self.refresh()
+
+    def refresh(self) -> None:
+        config = self.registry.get(self.model)
+        if config is None:
+            state, text = "unavailable", "No model is selected."
+        else:
+            status = self.health.status(config).public()
+            state = str(status.get("status", "unchecked"))
+            latency = status.get("latency_ms")
+            detail = status.get("error") or (f"answered in {latency} ms" if latency is not None else "")
+            text = f"{config.name}: {state}" + (f" — {detail}" if detail else "")
+        self.icon.classes(replace=f"text-{STATUS_COLOURS.get(state, 'grey-6')}")
+        self.tooltip.set_text(text)

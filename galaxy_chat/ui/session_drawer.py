@@ -1,0 +1,70 @@
+"""The drawer: which tools and data sources this chat may use, locked once the first message is sent."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from galaxy_chat.ui.turn_view import testid
+
+
+def first_sentence(text: str) -> str:
+    head = text.strip().split(". ")[0].splitlines()[0] if text.strip() else ""
+    return head if head.endswith(".") else head + "."
+
+
+LOCK_TEXT = "Locked for this chat: start a New chat to change tools or data sources."
+
+
+class SessionDrawer:
+    def __init__(self, tools: dict[str, str], sources: dict[str, str]) -> None:
+        """`tools` and `sources` map each name this user may use to its description."""
+        self.tools = tools
+        self.sources = sources
+        with ui.left_drawer(value=False, bordered=True).props("width=300 breakpoint=1023 show-if-above").classes(
+            "bg-grey-10 q-pa-md gap-3"
+        ) as self.drawer:
+            with ui.row().classes("items-center gap-2"):
+                ui.label("This chat").classes("text-subtitle1 font-medium")
+                self.lock_icon = ui.icon("lock", size="xs").classes("text-grey-5")
+                self.lock_icon.set_visibility(False)
+            self.lock_note = ui.label(LOCK_TEXT).classes("text-caption text-grey-5")
+            self.lock_note.set_visibility(False)
+            self.tool_select = testid(
+                ui.select(sorted(tools), multiple=True, value=sorted(tools), label="Tools")
+                .props("use-chips outlined dense options-dense").classes("w-full"),
+                "tools-select",
+            )
+            with ui.column().classes("gap-1 w-full"):
+                for name, description in sorted(tools.items()):
+                    ui.label(f"{name}: {first_sentence(description)}").classes(
+                        "text-caption text-grey-5"
+                    )
+            self.source_select = testid(
+                ui.select(sorted(sources), multiple=True, value=[], label="Data sources")
+                .props("use-chips outlined dense options-dense").classes("w-full"),
+                "data-select",
+            )
+            if not sources:
+                ui.label("No data sources are available to you.").classes("text-caption text-grey-5")
+                self.source_select.disable()
+            for name, description in sorted(sources.items()):
+                ui.label(f"{name}: {description}").classes("text-caption text-grey-5")
+
+    @property
+    def selected_tools(self) -> list[str]:
+        return list(self.tool_select.value or [])
+
+    @property
+    def selected_sources(self) -> list[str]:
+        return list(self.source_select.value or [])
+
+    def lock(self, locked: bool) -> None:
+        self.lock_icon.set_visibility(locked)
+        self.lock_note.set_visibility(locked)
+        self.tool_select.set_enabled(not locked)
+        self.source_select.set_enabled(not locked and bool(self.sources))
+
+    def reset(self) -> None:
+        self.tool_select.set_value(sorted(self.tools))
+        self.source_select.set_value([])
+        self.lock(False)

@@ -1,0 +1,65 @@
+"""A card per tool call: name, arguments, a live elapsed time while running, then duration, result and widgets."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from nicegui import ui
+
+from galaxy_chat.core.events import ToolCallFinished, ToolCallStarted
+from galaxy_chat.ui.widget_views import ButtonHandler, render_widget
+
+MAX_SHOWN_RESULT = 20_000
+
+
+def pretty_arguments(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+    except (json.JSONDecodeError, TypeError):
+        return arguments
+
+
+class ToolCard:
+    def __init__(self, started: ToolCallStarted) -> None:
+        self.began = time.monotonic()
+        with ui.card().classes("gc-tool-card w-full q-pa-sm gap-1").props("flat bordered").mark("tool-card") as card:
+            self.card = card
+            card.props["data-testid"] = "tool-card"
+            with ui.row().classes("items-center gap-2 no-wrap w-full"):
+                self.icon = ui.icon("build", size="xs").classes("text-primary")
+                ui.label(started.name).classes("font-mono text-body2 font-medium")
+                self.spinner = ui.spinner(size="sm")
+                self.timing = ui.label("0 s").classes("text-caption text-grey-5").mark("tool-timing")
+                ui.space()
+                self.badges = ui.row().classes("gap-1")
+            with ui.expansion("Arguments", icon="data_object").classes("w-full text-caption").props("dense"):
+                ui.code(pretty_arguments(started.arguments), language="json").classes("w-full text-caption")
+            self.result_area = ui.column().classes("w-full gap-1")
+        self.widgets = ui.column().classes("w-full gap-2")
+        self.ticker = ui.timer(1.0, self._tick)
+
+    def _tick(self) -> None:
+        self.timing.set_text(f"{time.monotonic() - self.began:.0f} s")
+
+    def finish(self, finished: ToolCallFinished, on_button: ButtonHandler | None) -> None:
+        self.ticker.deactivate()
+        self.spinner.set_visibility(False)
+        self.timing.set_text(f"{finished.duration_s:.2f} s")
+        if finished.reduced_isolation:
+            with self.badges:
+                ui.badge("reduced isolation", color="orange").props("outline").mark("reduced-isolation").tooltip(
+                    "This tool ran with weaker sandboxing than intended (see the server's /ready)."
+                )
+        text = finished.text if len(finished.text) <= MAX_SHOWN_RESULT else finished.text[:MAX_SHOWN_RESULT] + " …"
+        with self.result_area:
+            if finished.is_error:
+                self.card.classes("gc-tool-error")
+                self.icon.props("name=error").classes(replace="text-negative")
+                ui.label(text).classes("text-negative text-body2 whitespace-pre-wrap").mark("tool-error")
+            else:
+                with ui.expansion("Result", icon="output").classes("w-full text-caption").props("dense"):
+                    ui.label(text).classes("font-mono text-caption whitespace-pre-wrap break-all")
+        with self.widgets:
+            for widget in finished.widgets:
+                render_widget(widget, on_button)

@@ -1,0 +1,129 @@
+"""One turn on the page: the person's bubble, then the reply built from the engine's events as they come.
+
+`apply(event)` is the only way in, for live events and for replaying a finished turn alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from nicegui import ui
+
+from galaxy_chat.core.chat_session import Turn
+from galaxy_chat.core.events import Done, Error, Event, Status, TextDelta, ToolCallFinished, ToolCallStarted
+from galaxy_chat.ui.streaming_markdown import StreamingMarkdown
+from galaxy_chat.ui.tool_card import ToolCard
+from galaxy_chat.ui.widget_views import ButtonHandler
+
+
+def local_time(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M")
+
+
+def testid(element: ui.element, name: str) -> ui.element:
+    """The same stable name for the simulated user (`.mark`) and for browsers (`data-testid`)."""
+    element.mark(name)
+    element.props["data-testid"] = name
+    return element
+
+
+class TurnView:
+    def __init__(self, turn: Turn, user_email: str, on_button: ButtonHandler | None,
+                 on_retry: Callable[[str], Awaitable[None]] | None,
+                 thumbs: Callable[[Turn], None] | None = None, live: bool = True) -> None:
+        self.turn = turn
+        self.on_button = on_button
+        self.on_retry = on_retry
+        self.thumbs = thumbs
+        self.live = live
+        self.text = ""
+        self.markdown: StreamingMarkdown | None = None
+        self.cards: dict[str, ToolCard] = {}
+        stamp = local_time(turn.at)
+        with ui.chat_message(name=user_email, sent=True, stamp=stamp).classes("gc-bubble w-full").props(
+            "bg-color=blue-grey-9 text-color=grey-2"
+        ) as mine:
+            testid(mine, "message-user")
+            ui.label(turn.text).classes("whitespace-pre-wrap break-words")
+        direct = turn.action is not None or turn.text.startswith("/")
+        with ui.chat_message(name="command" if direct else (turn.model or "no model"), stamp=stamp).classes(
+            "gc-bubble gc-bubble-assistant w-full"
+        ).props("bg-color=grey-10 text-color=grey-3") as reply:
+            testid(reply, "message-assistant")
+            # One column: every direct child of a chat message would become a bubble of its own.
+            with ui.column().classes("w-full gap-1"):
+                with ui.column().classes("w-full gap-2") as self.body:
+                    self.thinking = ui.spinner("dots", size="md")
+                self.status = testid(ui.label("").classes("text-caption text-grey-5"), "status-line")
+                self.status.set_visibility(False)
+                self.footer = ui.row().classes("items-center gap-1 text-caption text-grey-6")
+
+    def apply(self, event: Event) -> None:
+        self.thinking.set_visibility(False)
+        if isinstance(event, TextDelta):
+            self._text(event.text)
+        elif isinstance(event, ToolCallStarted):
+            self._close_text()
+            with self.body:
+                self.cards[event.call_id] = ToolCard(event)
+        elif isinstance(event, ToolCallFinished):
+            card = self.cards.get(event.call_id)
+            if card is None:  # finished without a start (e.g. replayed from an export)
+                with self.body:
+                    card = self.cards[event.call_id] = ToolCard(ToolCallStarted(event.call_id, event.name, "{}"))
+            card.finish(event, self.on_button)
+        elif isinstance(event, Status):
+            self.status.set_text(event.text)
+            self.status.set_visibility(True)
+        elif isinstance(event, Error):
+            self._error(event)
+        elif isinstance(event, Done):
+            self._done(event)
+
+    def _text(self, text: str) -> None:
+        self.text += text
+        if self.markdown is None:
+            with self.body:
+                self.markdown = StreamingMarkdown()
+        self.markdown.append(text)
+
+    def _close_text(self) -> None:
+        if self.markdown is not None:
+            self.markdown.close()
+            self.markdown = None
+
+    def _error(self, event: Error) -> None:
+        self._close_text()
+        with self.body, ui.row().classes("items-center gap-2 text-negative").mark("reply-error"):
+            ui.icon("error_outline")
+            ui.label(event.message).classes("text-body2")  # the user sentence; never `detail`
+            if self.on_retry is not None and event.kind not in ("unknown_command", "bad_command"):
+                retry = self.on_retry
+                ui.button("Retry", icon="refresh", on_click=lambda: retry(self.turn.text)).props(
+                    "flat dense no-caps color=negative"
+                ).mark("retry-button")
+        if self.live:
+            ui.notify(event.message, type="negative", position="top")
+
+    def _done(self, event: Done) -> None:
+        self._close_text()
+        self.status.set_visibility(False)
+        with self.footer:
+            if event.stopped:
+                ui.badge("stopped", color="grey").props("outline").mark("stopped-badge")
+            if event.rounds:
+                usage = event.usage
+                ui.label(f"{event.duration_s:.1f} s · {usage.input_tokens} in / {usage.output_tokens} out tokens")
+            if self.text:
+                text = self.text
+                ui.button(icon="content_copy", on_click=lambda: _copy(text)).props("flat dense round size=sm").tooltip(
+                    "Copy the reply"
+                ).mark("copy-button")
+            if self.thumbs is not None and event.rounds:
+                self.thumbs(self.turn)
+
+
+def _copy(text: str) -> None:
+    ui.clipboard.write(text)
+    ui.notify("Copied", type="positive", position="top", timeout=1000)

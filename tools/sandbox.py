@@ -1,0 +1,292 @@
+"""Runs untrusted Python in a separate, limited process: bubblewrap when it works, else Landlock, else nothing.
+
+The mode is chosen once, at start-up, by running a trivial sandboxed command (`PYTHON_SANDBOX=auto`), or
+forced (`bwrap`, `landlock`, `none`). `none` runs only with ALLOW_UNSANDBOXED_CODE=true; a forced mode that
+does not work here disables the tool instead of silently weakening it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tools import sandbox_runner
+from tools.sandbox_bwrap import SANDBOX_ENV, Bwrap
+from tools.sandbox_io import Capture, Child, Report, drain, feed_stdin, parse_report, read_fd, spawn, tree_size
+from tools.sandbox_landlock import LandlockPlan, PreparedRuleset, landlock_abi
+from tools.sandbox_limits import MB, Limits, PidsCgroup, apply_rlimits, nproc_limit
+from tools.sandbox_paths import PythonInstall, python_install
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["auto", "bwrap", "landlock", "none"]
+RUNNER_SOURCE = Path(sandbox_runner.__file__).read_text()
+MAX_PARALLEL = 2  # runs at once per app: each may use memory_mb times max_processes
+_probes: dict[tuple[object, ...], str | None] = {}
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox cannot run code here; the message says why and what to do."""
+
+
+@dataclass
+class RunOutcome:
+    stdout: str
+    stderr: str
+    exit_code: int | None  # None when the run was killed by a signal
+    signal: int | None
+    timed_out: bool
+    seconds: float
+    report: Report = field(default_factory=Report)
+    notes: list[str] = field(default_factory=list)
+
+
+def _cached_probe(key: tuple[object, ...], probe: Callable[[], str | None]) -> str | None:
+    if key not in _probes:
+        _probes[key] = probe()
+    return _probes[key]
+
+
+class PythonSandbox:
+    """One per app. `active` is the mode in force ("bwrap", "landlock", "none") or None (disabled)."""
+
+    def __init__(self, limits: Limits, mode: Mode = "auto", allow_unsandboxed: bool = False,
+                 hidden: list[Path] | None = None, net_namespace: bool = True) -> None:
+        self.limits = limits
+        self.mode = mode
+        self.install: PythonInstall = python_install()
+        self.hidden = [path.resolve() for path in (hidden if hidden is not None else [Path.cwd()])]
+        self.bwrap: Bwrap | None = None
+        self.plan: LandlockPlan | None = None
+        self.active: Literal["bwrap", "landlock", "none"] | None = None
+        self.reasons: list[str] = []
+        self.last_cgroup: Path | None = None  # the latest run's cgroup (tests check it is gone afterwards)
+        self._slots = asyncio.Semaphore(MAX_PARALLEL)
+        if mode in ("auto", "bwrap") and self._try_bwrap():
+            self.active = "bwrap"
+        elif mode in ("auto", "landlock") and self._try_landlock(net_namespace):
+            self.active = "landlock"
+        elif mode in ("auto", "none") and allow_unsandboxed:
+            self.active = "none"
+        self.cgroup_problem = PidsCgroup.available()
+
+    @property
+    def reduced_isolation(self) -> bool:
+        return self.active != "bwrap"
+
+    def _try_bwrap(self) -> bool:
+        self.bwrap = Bwrap.find()
+        if self.bwrap is None:
+            self.reasons.append("bubblewrap (bwrap) is not installed")
+            return False
+        bwrap, install, hidden = self.bwrap, self.install, self.hidden
+        problem = _cached_probe(("bwrap", bwrap, tuple(install.mounts), tuple(hidden)),
+                                lambda: bwrap.probe(install, hidden))
+        if problem:
+            self.reasons.append(problem)
+        return problem is None
+
+    def _try_landlock(self, net_namespace: bool) -> bool:
+        exposed = self.install.exposing(self.hidden)
+        if exposed:
+            path, mount = exposed[0]
+            self.reasons.append(f"Landlock cannot hide {path}: it lies inside {mount.source}")
+            return False
+        if landlock_abi() < 1:
+            self.reasons.append("Landlock is not available in this kernel")
+            return False
+        for netns in (True, False) if net_namespace else (False,):
+            plan = LandlockPlan(self.install.read_paths(), [], net_namespace=netns)
+            problem = _cached_probe(("landlock", netns, tuple(plan.read)), lambda plan=plan: self._probe_landlock(plan))
+            if problem is None and not netns and plan.abi < 4:
+                problem = f"Landlock ABI {plan.abi} cannot block TCP and no network namespace can be made"
+            elif problem is None:
+                self.plan = plan
+                return True
+        self.reasons.append(f"Landlock fails here: {problem}")
+        return False
+
+    def _probe_landlock(self, plan: LandlockPlan) -> str | None:
+        check = "import os\ntry:\n os.listdir('/')\nexcept PermissionError:\n pass\nelse:\n raise SystemExit(3)"
+        try:  # the listing must fail: proves the allow-list is in force
+            ruleset = plan.build()
+        except OSError as exc:
+            return str(exc)
+        try:
+            done = subprocess.run([self.install.interpreter_host, "-I", "-B", "-c", check], capture_output=True,
+                                  text=True, timeout=20, env={}, preexec_fn=ruleset.enter, cwd="/")
+        except (OSError, subprocess.SubprocessError) as exc:
+            return str(exc)
+        finally:
+            ruleset.close()
+        return None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["probe failed"])[-1]
+
+    @property
+    def label(self) -> str:
+        """A few words for each result: which sandbox ran the code."""
+        return {"bwrap": "bubblewrap", "landlock": "Landlock fallback, reduced isolation",
+                "none": "none, unsandboxed"}.get(self.active or "", "disabled")
+
+    def describe(self) -> str:
+        """One sentence on the isolation in force, for logs, /ready and the model."""
+        if self.active == "bwrap":
+            return "bubblewrap (namespaces, no network, read-only Python install only)"
+        if self.active == "landlock" and self.plan:
+            return ", ".join(self.plan.layers())
+        return "no isolation (ALLOW_UNSANDBOXED_CODE=true)" if self.active == "none" else "disabled"
+
+    def startup_warning(self) -> str | None:
+        why = "; ".join(self.reasons)
+        if self.active is None and self.mode == "none":
+            return "The python tool is disabled: PYTHON_SANDBOX=none needs ALLOW_UNSANDBOXED_CODE=true."
+        if self.active is None and self.mode != "auto":
+            return f"The python tool is disabled: PYTHON_SANDBOX={self.mode} does not work here ({why})."
+        if self.active is None:
+            return (f"The python tool is disabled: no sandbox works here ({why}). Install bubblewrap, or set "
+                    "ALLOW_UNSANDBOXED_CODE=true to run code without isolation.")
+        if self.active == "landlock":
+            because = why or "PYTHON_SANDBOX=landlock"
+            return f"The python tool runs with reduced isolation ({self.describe()}) because {because}."
+        if self.active == "none":
+            return ("The python tool runs code WITHOUT a sandbox (ALLOW_UNSANDBOXED_CODE=true): it can read the "
+                    f"app's files and reach its network. {why}".strip())
+        if self.cgroup_problem and os.getuid() == 0:
+            return (f"The python tool runs as root without a pids cgroup ({self.cgroup_problem}): the kernel ignores "
+                    "RLIMIT_NPROC for root, so a fork bomb is stopped only by the time limits.")
+        return None
+
+    async def run(self, code: str) -> RunOutcome:
+        if self.active is None:
+            raise SandboxUnavailable(self.startup_warning() or "the sandbox is disabled")
+        async with self._slots:
+            return await self._run(code)
+
+    def _command(self, report_fd: int) -> tuple[list[str], dict[str, str], str | None]:
+        limits = self.limits
+        config = [str(value) for value in (report_fd, limits.max_images, limits.image_bytes, limits.figure_bytes)]
+        if self.active == "bwrap" and self.bwrap:
+            inner = [self.install.interpreter_inside, "-I", "-B", "-c", RUNNER_SOURCE, *config]
+            return self.bwrap.argv(self.install, self.limits, self.hidden, inner), {}, None
+        workdir = tempfile.mkdtemp(prefix="galaxy-python-")
+        env = {**SANDBOX_ENV, "PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": workdir}
+        return [self.install.interpreter_host, "-I", "-B", "-c", RUNNER_SOURCE, *config], env, workdir
+
+    async def _run(self, code: str) -> RunOutcome:
+        began = time.monotonic()
+        nproc = await asyncio.to_thread(nproc_limit, self.limits)
+        report_read, report_write = os.pipe()
+        cgroup: PidsCgroup | None = None
+        workdir: str | None = None
+        ruleset: PreparedRuleset | None = None
+        process: Child | None = None
+        try:
+            cgroup = PidsCgroup.create(self.limits.max_processes) if self.cgroup_problem is None else None
+            self.last_cgroup = cgroup.path if cgroup else None
+            argv, env, workdir = self._command(report_write)
+            if self.active == "landlock" and self.plan and workdir:
+                ruleset = LandlockPlan(self.plan.read, [Path(workdir)], net_namespace=self.plan.net_namespace,
+                                       abi=self.plan.abi).build()
+
+            def preexec() -> None:  # in the child, between fork and exec
+                if cgroup:
+                    cgroup.join_from_child()
+                if ruleset:
+                    ruleset.enter()
+                apply_rlimits(self.limits, nproc)
+
+            process = await spawn(argv, env=env, cwd=workdir or "/", pass_fds=(report_write,),
+                                  start_new_session=True, preexec_fn=preexec)
+        except BaseException:
+            os.close(report_read)
+            raise
+        finally:
+            os.close(report_write)
+            if ruleset:
+                ruleset.close()
+            if process is None:
+                await _cleanup(None, cgroup, workdir)
+        try:
+            return await self._supervise(process, cgroup, code, report_read, workdir, began)
+        finally:
+            _kill(process, cgroup)  # nothing outlives a call, also when the registry cancels it
+            await _cleanup(process, cgroup, workdir)
+
+    async def _supervise(self, process: Child, cgroup: PidsCgroup | None, code: str,
+                         report_fd: int, workdir: str | None, began: float) -> RunOutcome:
+        out, err, report = (Capture(self.limits.output_bytes), Capture(self.limits.output_bytes),
+                            Capture(self.limits.figure_bytes + self.limits.max_images * self.limits.image_bytes * 2))
+        streams = process.protocol
+        readers = [asyncio.ensure_future(task) for task in (drain(streams.stdout, out), drain(streams.stderr, err),
+                                                            read_fd(report_fd, report))]
+        feeder = asyncio.ensure_future(feed_stdin(streams.stdin, code.encode()))
+        notes: list[str] = []
+        watchdog = asyncio.ensure_future(self._watch_disk(Path(workdir), process, notes)) if workdir else None
+        try:
+            await asyncio.wait([process.protocol.exited], timeout=self.limits.wall_s)
+            timed_out = process.returncode is None
+        finally:
+            _kill(process, cgroup)  # leftovers of the code: also closes their ends of the pipes
+            for task in (feeder, watchdog):
+                if task:
+                    task.cancel()
+            _, pending = await asyncio.wait(readers, timeout=2)
+            for task in pending:
+                task.cancel()
+            process.transport.close()  # our ends of the pipes too
+            await asyncio.wait([process.protocol.exited], timeout=5)
+        code_signal, exit_code = _status(process.returncode, self.active == "bwrap")
+        if timed_out:
+            code_signal, exit_code = signal.SIGKILL, None
+        return RunOutcome(out.text(), err.text(), exit_code, code_signal, timed_out, time.monotonic() - began,
+                          parse_report(report, self.limits.max_images, self.limits.image_bytes), notes)
+
+    async def _watch_disk(self, workdir: Path, process: Child, notes: list[str]) -> None:
+        """The fallback's working dir is on the host disk: stop the run once it holds more than disk_mb."""
+        while process.returncode is None:
+            await asyncio.sleep(0.2)
+            if await asyncio.to_thread(tree_size, workdir) > self.limits.disk_mb * MB:
+                notes.append(f"stopped: the working directory grew over {self.limits.disk_mb} MB")
+                _kill(process, None)
+                return
+
+
+def _status(returncode: int | None, via_bwrap: bool) -> tuple[int | None, int | None]:
+    """(signal, exit status); bwrap reports a child killed by signal N as exit status 128 + N."""
+    if returncode is None:
+        return None, None
+    if returncode < 0:
+        return -returncode, None
+    if via_bwrap and returncode > 128:
+        return returncode - 128, None
+    return None, returncode
+
+
+def _kill(process: Child | None, cgroup: PidsCgroup | None) -> None:
+    if process is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    if cgroup:
+        cgroup.kill_all()
+
+
+async def _cleanup(process: Child | None, cgroup: PidsCgroup | None, workdir: str | None) -> None:
+    if process is not None:
+        process.transport.close()
+        await asyncio.wait([process.protocol.exited], timeout=5)
+        if process.returncode is None:
+            log.warning("python sandbox: process %s did not exit after SIGKILL", process.pid)
+    if cgroup:
+        await cgroup.close()
+    if workdir:
+        await asyncio.to_thread(shutil.rmtree, workdir, True)
