@@ -6,6 +6,8 @@ import asyncio
 import json
 from html.parser import HTMLParser
 
+from nicegui import ui
+
 from tests.llm_server import Reply
 from tests.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from tests.page_helpers import assistant_html, is_health_check, is_shown, model_file, send, wait_until_idle
@@ -159,3 +161,18 @@ def dangerous_markup(html: str) -> list[str]:
 
     Inspector().feed(html)
     return found
+
+
+async def test_widget_buttons_call_their_tool_once(simulated_app) -> None:
+    async with simulated_app(TEST_MODE="true") as user:
+        await user.open("/")
+        await send(user, "/user a")
+        await wait_until_idle(user)
+        buttons = [b for b in user.find(ui.button).elements if (b.text or "").startswith("Orders of ")]
+        assert len(buttons) == 4
+        user.find(buttons[0].text).click()
+        await wait_until_idle(user)
+        assert all(not button.enabled for button in buttons)  # the choice is made: all disabled
+        assert len(user.find(marker="tool-card").elements) == 2
+        await user.should_see("sql_query", marker="tool-card")
+        assert len(user.find(ui.table).elements) == 2

@@ -8,7 +8,7 @@ from tools.base import Tool, ToolContext, ToolResult
 from tools.sample_data import sample_database_path
 from tools.sql_query import DATA_SOURCE
 from tools.sqlite_readonly import QueryError, run_query
-from tools.widgets import Table
+from tools.widgets import Button, Buttons, CallTool, Table
 
 COLUMNS = ["name", "email", "department", "title", "location", "manager"]
 # The manager's name rather than an id: that is what a person asking "who is X's manager" wants to read.
@@ -19,6 +19,22 @@ WHERE u.name LIKE ?1 ESCAPE '\\' OR u.email LIKE ?1 ESCAPE '\\'
 ORDER BY u.name
 """
 LIST_IN_TEXT = 10
+BUTTONS = 4
+ORDERS_SQL = (
+    "SELECT o.order_date, p.name AS product, o.quantity, o.total, o.status FROM orders o "
+    "JOIN products p ON p.id = o.product_id JOIN users u ON u.id = o.user_id "
+    "WHERE u.email = '{email}' ORDER BY o.order_date DESC LIMIT 20"
+)
+
+
+def order_buttons(rows: list[tuple[object, ...]]) -> Buttons:
+    """One button per person found: their latest orders, through the SQL tool (and its permission check)."""
+    buttons = [
+        Button(label=f"Orders of {name}", action=CallTool(
+            tool="sql_query", arguments={"query": ORDERS_SQL.format(email=str(email).replace("'", "''"))}))
+        for name, email, *_ in rows
+    ]
+    return Buttons(buttons=buttons)
 
 
 class UserParams(BaseModel):
@@ -76,4 +92,4 @@ class UserLookupTool(Tool):
         if more:
             text += f"\n- … and {more} more in the table shown to the user"
         table = Table.capped(COLUMNS, [list(row) for row in result.rows], limit=args.limit, total=result.total)
-        return ToolResult(text=text, widgets=[table])
+        return ToolResult(text=text, widgets=[table, order_buttons(result.rows[:BUTTONS])])
