@@ -11,20 +11,24 @@ from typing import Any
 
 from nicegui import app, ui
 
+from access.policy import Policy
 from galaxy_chat.llm.config import LoadedModels
 from galaxy_chat.services import Services
 from galaxy_chat.settings import Settings
 from galaxy_chat.ui.chat_page import register_chat_page
+from galaxy_chat.web.commands_api import commands_router  # POST /api/commands (deploy issue)
+from galaxy_chat.web.data_api import data_router
 from galaxy_chat.web.health import default_readiness, health_router
 from galaxy_chat.web.identity import IdentityMiddleware
 from galaxy_chat.web.models import models_router
+from galaxy_chat.web.sessions_api import sessions_router
 
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: Settings, models: LoadedModels | None = None) -> Services:
-    """`models` is the already loaded model configuration (loaded from settings when None)."""
-    services = Services.build(settings, models)
+def build_app(settings: Settings, models: LoadedModels | None = None, policy: Policy | None = None) -> Services:
+    """`models` and `policy` are the already loaded configuration (loaded from settings when None)."""
+    services = Services.build(settings, models, policy)
     app.add_middleware(IdentityMiddleware, settings=settings)
     readiness = default_readiness(settings)
     # Background health checks never delay start-up; their results appear in /ready.
@@ -32,8 +36,13 @@ def build_app(settings: Settings, models: LoadedModels | None = None) -> Service
     if warnings := services.tools.warnings():
         readiness.add("tools", lambda: {"ok": True, "warnings": warnings})
     app.on_startup(services.health.start)
+    app.on_startup(services.sessions.start)
     app.on_shutdown(services.aclose)
     app.include_router(models_router(services.health))
+    app.include_router(data_router(services.policy, services.data))  # GET /data, /data/{id}
+    app.include_router(commands_router(services))  # POST /api/commands: a /command over HTTP
+    app.include_router(sessions_router(services))
+    app.state.services = services  # for routes added by extensions, and for tests
     app.include_router(health_router(settings, readiness))
     if settings.disable_websocket:
         log.info("DISABLE_WEBSOCKET is set: serving the HTTP API only, no chat page")
@@ -58,7 +67,7 @@ def run_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve(settings: Settings, models: LoadedModels | None = None) -> None:
+def serve(settings: Settings, models: LoadedModels | None = None, policy: Policy | None = None) -> None:
     """Build the app and run it in this process until SIGINT/SIGTERM."""
-    build_app(settings, models)
+    build_app(settings, models, policy)
     ui.run(**run_options(settings))

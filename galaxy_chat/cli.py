@@ -9,6 +9,8 @@ import signal
 import sys
 from types import FrameType
 
+from access.loader import PolicyError, load_policy
+from galaxy_chat.data import DataSourceError, DataSources
 from galaxy_chat.llm.config import ModelConfigError, load_models
 from galaxy_chat.settings import Settings, SettingsError, load_settings
 
@@ -56,8 +58,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         settings = load_settings(host=args.host, port=args.port, test_mode=args.test_mode)
-        models = load_models(settings)  # before NiceGUI starts, so a bad llms.yml is one line
-    except (SettingsError, ModelConfigError) as exc:
+        # Every configuration file is read before NiceGUI starts, so a bad one is one line, not a traceback.
+        models = load_models(settings)
+        policy = load_policy(settings)
+        DataSources.from_settings(settings)
+    except (SettingsError, ModelConfigError, PolicyError, DataSourceError) as exc:
         sys.exit(f"galaxy-chat: {exc}")
     if problem := startup_problem(settings):
         sys.exit(f"galaxy-chat: {problem}")
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     # uvicorn shuts down gracefully, then re-raises the signal it caught: these handlers turn that into exit 0.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _exit_cleanly)
-    serve(settings, models)
+    serve(settings, models, policy)
 
 
 if __name__ == "__main__":

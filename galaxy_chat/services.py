@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from access.policy import AllowAll, Policy
-from galaxy_chat.core.chat_session import ChatSession
+from access.loader import load_policy
+from access.policy import Kind, Policy
+from galaxy_chat.core.chat_session import ChatSession, SessionRules
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.feedback import FeedbackLog
+from galaxy_chat.core.limits import RateLimiter
 from galaxy_chat.core.session_log import SessionLogs, secrets_of
+from galaxy_chat.core.session_registry import SessionRegistry
 from galaxy_chat.core.tool_runner import NoTools
 from galaxy_chat.core.users import User
+from galaxy_chat.data import DataSources, Retriever, context_block
 from galaxy_chat.llm.config import LoadedModels
 from galaxy_chat.llm.health import HealthMonitor
 from galaxy_chat.llm.registry import ModelRegistry
@@ -34,26 +39,40 @@ class Services:
     logs: SessionLogs
     engine: ChatEngine
     feedback: FeedbackLog
+    data: DataSources  # configured data sources and their search index
+    retriever: Retriever  # policy-checked retrieval over `data`
+    sessions: SessionRegistry = field(init=False)
+    limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.settings.messages_per_minute)
+        self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes)
 
     @classmethod
     def build(cls, settings: Settings, loaded: LoadedModels | None = None, policy: Policy | None = None) -> Services:
         settings.log_dir.mkdir(parents=True, exist_ok=True)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         ensure_sample_database(settings.data_dir)  # the SQL tools describe its schema to the model
+        # Before any thread starts: a bad permissions or data-sources file raises PolicyError / DataSourceError.
+        policy = policy if policy is not None else load_policy(settings)
+        data = DataSources.from_settings(settings)
         models = ModelRegistry.from_settings(settings, loaded)
         logs = SessionLogs.from_settings(settings, models.models)
         tools = ToolRegistry.discover(settings)
         for name, warning in tools.warnings().items():
             log.warning("tool %s: %s", name, warning)
         engine = ChatEngine(settings, models.provider, NoTools(), logs.open)
-        return cls(settings, models, HealthMonitor(models, settings), tools, policy or AllowAll(), logs, engine,
-                   FeedbackLog(settings.log_dir))
+        return cls(settings, models, HealthMonitor(models, settings), tools, policy, logs, engine,
+                   FeedbackLog(settings.log_dir), data, Retriever(data, policy, settings.retrieval_top_k))
 
     def models_for(self, user: User) -> list[str]:
         return self.policy.models_for(user, self.models.names)
 
     def tools_for(self, user: User) -> list[str]:
         return self.policy.tools_for(user, self.tools.names())
+
+    def data_sources_for(self, user: User) -> list[str]:
+        return self.policy.data_sources_for(user, self.data.ids())
 
     def default_model_for(self, user: User) -> str:
         permitted = self.models_for(user)
@@ -69,13 +88,25 @@ class Services:
 
         return bind
 
-    def new_session(self, user: User, model: str | None = None, tool_names: list[str] | None = None) -> ChatSession:
+    def rules_for(self, user: User) -> SessionRules:
+        def can_use(kind: Kind, name: str) -> bool:
+            known = {"tool": self.tools.names(), "model": self.models.names, "data_source": self.data.ids()}
+            return name in known[kind] and self.policy.can_use(user, kind, name)
+
+        async def retrieve(question: str, sources: list[str]) -> tuple[list[dict[str, Any]], str]:
+            passages = await self.retriever.retrieve(question, sources, user)
+            return [passage.model_dump() for passage in passages], context_block(passages)
+
+        return SessionRules(can_use, self.limiter, self.settings.max_message_chars, retrieve)
+
+    def new_session(self, user: User) -> ChatSession:
         # New models discovered later (Ollama) may carry keys too: keep the redaction list complete.
         self.logs.add_secrets(*secrets_of(self.settings, self.models.models))
-        return ChatSession(self.engine, user, model or self.default_model_for(user), self.tool_binder(user),
-                           tool_names=self.tools_for(user) if tool_names is None else tool_names)
+        return ChatSession(self.engine, user, self.default_model_for(user), self.tool_binder(user),
+                           self.rules_for(user), tool_names=self.tools_for(user))
 
     async def aclose(self) -> None:
+        await self.sessions.stop()
         await self.health.stop()
         await self.models.aclose()
         self.logs.close()

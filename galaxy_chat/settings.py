@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from galaxy_chat.core.users import normalise_email
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+POLICY_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")  # package.module:ClassName
 
 
 class SettingsError(Exception):
@@ -43,6 +45,11 @@ class Settings(BaseSettings):
         60.0, ge=5, description="Seconds between health checks of every configured model."
     )
     health_check_timeout_s: float = Field(10.0, gt=0, le=120, description="Time limit of one model health check.")
+    messages_per_minute: int = Field(20, ge=1, le=10_000, description="Messages one user may send per minute.")
+    max_message_chars: int = Field(20_000, ge=100, le=1_000_000, description="Longest message a user may send.")
+    session_idle_minutes: float = Field(
+        120, gt=0, description="A session nobody has used for this long is closed (its log stays)."
+    )
     tool_timeout_s: float = Field(30.0, gt=0, le=600, description="Default time limit of one tool call.")
     query_timeout_s: float = Field(
         5.0, gt=0, le=300, description="Time limit of one SQL query; a longer query is stopped."
@@ -74,6 +81,16 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535, description="TCP port the server listens on.")
     log_dir: Path = Field(Path("logs"), description="Folder for session logs (JSONL).")
     data_dir: Path = Field(Path("data"), description="Folder for data sources and SQLite files.")
+    permissions_file: Path = Field(
+        Path("config/permissions.yml"), description="YAML file of groups and what they may use (absent: allow all)."
+    )
+    access_policy: str = Field(
+        "", description="Replace the YAML policy with a class, as package.module:ClassName (empty: YAML policy)."
+    )
+    data_sources_file: Path = Field(
+        Path("config/data_sources.yml"), description="YAML file listing the data sources (documents and tables)."
+    )
+    retrieval_top_k: int = Field(4, ge=1, le=50, description="Most passages retrieved from data sources per question.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Server log level.")
     trusted_proxy_secret: SecretStr = Field(
         SecretStr(""), description="When set, requests must carry this value in X-Proxy-Secret."
@@ -122,6 +139,14 @@ class Settings(BaseSettings):
     @classmethod
     def _check_networks(cls, value: str) -> str:
         parse_networks(value)
+        return value
+
+    @field_validator("access_policy")
+    @classmethod
+    def _check_policy_path(cls, value: str) -> str:
+        value = value.strip()
+        if value and not POLICY_PATH.match(value):
+            raise ValueError("must look like package.module:ClassName")
         return value
 
     @field_validator("allowed_origins")

@@ -7,7 +7,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
-from nicegui import app
 from nicegui.testing.user import User
 from nicegui.testing.user_simulation import user_simulation
 
@@ -25,8 +24,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    # Hermetic: no seed models and no Ollama probe of this machine unless a test asks for them.
+    # Hermetic: no seed models, permissions or data sources, and no Ollama probe, unless a test asks.
     monkeypatch.setenv("LLM_CONFIG_FILE", str(tmp_path / "no-llms.yml"))
+    monkeypatch.setenv("PERMISSIONS_FILE", str(tmp_path / "no-permissions.yml"))  # everyone may use everything
+    monkeypatch.setenv("DATA_SOURCES_FILE", str(tmp_path / "no-data-sources.yml"))
     monkeypatch.setenv("OLLAMA_BASE_URL", f"http://127.0.0.1:{free_port()}")
     return tmp_path
 
@@ -39,14 +40,14 @@ def simulated_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AbstractAsyn
     async def start(**env: str) -> AsyncIterator[User]:
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        try:
-            async with user_simulation(main_file=MAIN_FILE) as user:
+        failure: BaseException | None = None
+        async with user_simulation(main_file=MAIN_FILE) as user:
+            try:
                 yield user
-        finally:
-            # A failing test leaves the simulated app "started" (its lifespan exit is skipped); stop it so
-            # the next test does not fail for this one.
-            if app.is_started:
-                await app.stop()
+            except BaseException as exc:  # leave the simulation normally so its shutdown runs, then re-raise:
+                failure = exc  # otherwise the app stays "started" and every later test fails for this one
+        if failure is not None:
+            raise failure
 
     return start
 

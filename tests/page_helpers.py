@@ -36,6 +36,7 @@ def model_file(tmp_path: Path, server: ScriptedServer, *extra: str) -> dict[str,
 async def send(user: User, text: str) -> None:
     user.find(marker="chat-input").type(text)
     user.find(marker="send-button").click()
+    await asyncio.sleep(0.1)  # the click's handler runs as a task of its own
 
 
 def is_shown(user: User, marker: str) -> bool:

@@ -61,7 +61,7 @@ HOSTILE_REPLIES = [
 def test_hostile_replies_execute_nothing(app_process, tmp_path: Path) -> None:
     with scripted_model(tmp_path) as (llm, env):
         llm.script(*[Reply(200, openai_text(reply)) for reply in HOSTILE_REPLIES])
-        server = app_process("--test-mode", **env)
+        server = app_process("--test-mode", MESSAGES_PER_MINUTE="100", **env)
         with chromium_page(server.url) as (page, _):
             background = page.evaluate("getComputedStyle(document.body).backgroundColor")
             for number, _reply in enumerate(HOSTILE_REPLIES):

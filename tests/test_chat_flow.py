@@ -176,3 +176,26 @@ async def test_widget_buttons_call_their_tool_once(simulated_app) -> None:
         assert len(user.find(marker="tool-card").elements) == 2
         await user.should_see("sql_query", marker="tool-card")
         assert len(user.find(ui.table).elements) == 2
+
+
+async def test_data_sources_add_context_and_show_citations(simulated_app, llm_server, tmp_path) -> None:
+    import shutil
+
+    from tests.app_process import ROOT
+
+    shutil.copytree(ROOT / "data" / "sources", tmp_path / "data" / "sources")
+    llm_server.script(Reply(200, openai_text("Two years [1].")))
+    env = model_file(tmp_path, llm_server) | {"DATA_SOURCES_FILE": str(ROOT / "config" / "data_sources.yml")}
+    async with simulated_app(TEST_MODE="true", **env) as user:
+        await user.open("/")
+        (sources,) = user.find(marker="data-select").elements
+        assert "handbook" in sources.options
+        sources.set_value(["handbook"])
+        await send(user, "How long is the warranty on laptops?")
+        await wait_until_idle(user)
+        await user.should_see("Sources used", marker="citations")
+        await user.should_see("Product handbook")
+        asked = next(r for r in llm_server.requests if not is_health_check(r))
+        question = asked.json()["messages"][-1]["content"]
+        assert "warranty" in question.lower() and "Product handbook" in question
+        assert question.rstrip().endswith("How long is the warranty on laptops?")

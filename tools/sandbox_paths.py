@@ -52,6 +52,22 @@ def _existing(paths: list[str]) -> list[Path]:
     return seen
 
 
+def interpreter_links(executable: Path, venv: Path) -> list[tuple[str, str]]:
+    """The links between the venv's `python` and the real binary outside the venv (e.g. /usr/bin/python3 ->
+    python3.11): without them the venv's interpreter link would dangle inside the sandbox."""
+    links: list[tuple[str, str]] = []
+    path = executable
+    for _ in range(10):  # a chain of links, never a loop
+        if not path.is_symlink():
+            break
+        target = os.readlink(path)
+        following = Path(os.path.normpath(path.parent / target))
+        if venv not in following.parents and following.is_symlink():
+            links.append((os.readlink(following), str(following)))
+        path = following
+    return links
+
+
 def python_install() -> PythonInstall:
     """The interpreter running the app, its standard library and its virtualenv (sys.prefix)."""
     base = Path(sys.base_prefix).resolve()
@@ -67,6 +83,7 @@ def python_install() -> PythonInstall:
             mounts.append(Mount(path, name))
     if base == Path("/usr"):  # a distribution Python: its stdlib is in /usr/lib, bind only the binary
         mounts.append(Mount(real_interpreter, str(real_interpreter)))
+        symlinks += interpreter_links(Path(sys.executable), venv)
     elif not any(base == mount.source or mount.source in base.parents for mount in mounts):
         mounts.append(Mount(base, str(base)))
     if venv.resolve() != base:

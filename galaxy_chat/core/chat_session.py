@@ -10,15 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+from access.policy import Kind
 from galaxy_chat.core.commands import is_command, run_command, tool_call_events
 from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.engine import ChatEngine
-from galaxy_chat.core.events import Done, Error, Event
+from galaxy_chat.core.events import Done, Error, Event, Sources
+from galaxy_chat.core.limits import RateLimiter, SendRefused, clean_message
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.users import User
 from galaxy_chat.llm.messages import Usage
@@ -28,6 +33,8 @@ from tools.widgets import CallTool
 log = logging.getLogger(__name__)
 
 Listener = Callable[["Turn", Event | None], None]  # None: the turn has just started
+# (question, source ids) -> (passages as JSON dicts, the context block for the model)
+Retrieve = Callable[[str, list[str]], Awaitable[tuple[list[dict[str, Any]], str]]]
 
 
 @dataclass
@@ -46,11 +53,24 @@ class Turn:
         return bool(self.events) and isinstance(self.events[-1], Done)
 
 
+@dataclass(frozen=True)
+class SessionRules:
+    """What the server enforces on every session, whatever the page does."""
+
+    can_use: Callable[[Kind, str], bool]  # the access policy, for this user
+    limiter: RateLimiter
+    max_chars: int
+    retrieve: Retrieve | None = None  # passages from the chosen data sources (checked against the policy)
+
+
 class ChatSession:
     def __init__(self, engine: ChatEngine, user: User, model: str, tools: Callable[[str, list[str]], BoundTools],
-                 *, tool_names: list[str], source_names: list[str] | None = None) -> None:
+                 rules: SessionRules, *, tool_names: list[str], source_names: list[str] | None = None) -> None:
         self.engine = engine
         self.user = user
+        self.rules = rules
+        self.last_active = time.monotonic()
+        self._attached: tuple[Listener, Callable[[], None]] | None = None
         self.conversation: Conversation = engine.new_conversation(user.email)
         self.model = model
         self.tool_names = list(tool_names)
@@ -83,15 +103,70 @@ class ChatSession:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
+    def attach(self, listener: Listener, on_moved: Callable[[], None]) -> Callable[[], None]:
+        """Make `listener` the page showing this session; the page shown before is told it moved.
+
+        Call it in the same synchronous step as rendering `turns`: no event can slip in between.
+        """
+        if self._attached is not None:
+            previous, moved = self._attached
+            self._unsubscribe(previous)
+            moved()
+        self._attached = (listener, on_moved)
+        self._listeners.append(listener)
+        self.last_active = time.monotonic()
+
+        def detach() -> None:
+            self._unsubscribe(listener)
+            if self._attached is not None and self._attached[0] is listener:
+                self._attached = None
+
+        return detach
+
+    def _unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    @property
+    def attached(self) -> bool:
+        return self._attached is not None
+
+    def choose(self, tool_names: list[str], source_names: list[str]) -> None:
+        """Set the tools and data sources; only before the first message, and only permitted ones."""
+        if self.locked and (tool_names != self.tool_names or source_names != self.source_names):
+            raise SendRefused("Tools and data sources are fixed for this chat: start a New chat to change them.")
+        refused = [n for n in tool_names if not self.rules.can_use("tool", n)] + [
+            n for n in source_names if not self.rules.can_use("data_source", n)]
+        if refused:
+            raise SendRefused(f"Not available to you: {', '.join(refused)}.")
+        self.tool_names, self.source_names = list(tool_names), list(source_names)
+
+    def switch_model(self, model: str) -> None:
+        """Continue the same conversation with another model (logged when the chat has begun)."""
+        if not self.rules.can_use("model", model):
+            raise SendRefused(f"The model {model} is not available to you.")
+        if model != self.model and self.turns:
+            self.log.write("model_switch", previous=self.model, model=model)
+        self.model = model
+
     def tools(self) -> BoundTools:
         if self._bound is None:
             self._bound = self._bind_tools(self.id, self.tool_names)
         return self._bound
 
     def send(self, text: str, action: CallTool | None = None) -> Turn:
-        """Start answering `text` (or running `action`) in the background; listeners receive every event."""
+        """Start answering `text` (or running `action`) in the background; listeners receive every event.
+
+        Raises SendRefused (a sentence for the person) when a limit or a permission says no.
+        """
         if self.busy:
-            raise RuntimeError("a reply is still running in this session")
+            raise SendRefused("A reply is still being written: wait for it or press Stop.")
+        if action is None:
+            text = clean_message(text, self.rules.max_chars)
+            if not is_command(text) and not self.rules.can_use("model", self.model):
+                raise SendRefused(f"The model {self.model or '(none)'} is not available to you.")
+        self.rules.limiter.check(self.user.email)
+        self.last_active = time.monotonic()
         turn = Turn(text=text, model=self.model, action=action)
         if not self.turns:
             self.log.write("session_settings", model=self.model, tools=self.tool_names, data_sources=self.source_names)
@@ -128,7 +203,25 @@ class ChatSession:
         if is_command(turn.text):
             self.log.write("command", text=turn.text)
             return run_command(turn.text, self.tools())
-        return self.engine.respond(self.conversation, turn.text, turn.model, tools=self.tools())
+        return self._model_events(turn)
+
+    async def _model_events(self, turn: Turn) -> AsyncIterator[Event]:
+        """Retrieve from the chosen data sources (if any), then let the engine answer with that context."""
+        text = turn.text
+        if self.source_names and self.rules.retrieve is not None:
+            try:
+                passages, block = await self.rules.retrieve(turn.text, self.source_names)
+            except Exception:  # answering without the sources beats not answering
+                log.exception("retrieval failed in session %s", self.id)
+                passages, block = [], ""
+            self.log.write("retrieval", sources=self.source_names, passages=[
+                {key: p.get(key) for key in ("source_id", "title", "location", "score")} for p in passages])
+            if passages:
+                yield Sources(passages)
+                text = f"{block}\n\n{turn.text}"
+        async with aclosing(self.engine.respond(self.conversation, text, turn.model, tools=self.tools())) as events:
+            async for event in events:
+                yield event
 
     async def _run(self, turn: Turn) -> None:
         direct = self._direct(turn)

@@ -54,4 +54,11 @@ class Done:
     stopped: bool = False  # cancelled by the user
 
 
-Event = TextDelta | ToolCallStarted | ToolCallFinished | Status | Error | Done
+@dataclass(frozen=True)
+class Sources:
+    """Passages retrieved from the chat's data sources and given to the model with this message."""
+
+    passages: list[dict[str, Any]]  # source_id, source_name, kind, title, location, text, score
+
+
+Event = TextDelta | ToolCallStarted | ToolCallFinished | Status | Error | Done | Sources

@@ -1,8 +1,5 @@
-"""Conversation export: a chat as plain text, Markdown or JSON, and JSON read back into turns.
-
-Pure functions over the session's header and turns; nothing here touches the UI or the disk. The JSON uses
-the same event records as the session log, so one format describes a chat everywhere.
-"""
+"""Conversation export: a chat as plain text, Markdown or JSON, and JSON read back into turns. Pure functions
+(no UI, no disk); the JSON uses the session log's event records, so one format describes a chat everywhere."""
 
 from __future__ import annotations
 
@@ -19,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from galaxy_chat.core.chat_session import ChatSession, Turn
-from galaxy_chat.core.events import Done, Error, Event, Status, TextDelta, ToolCallFinished, ToolCallStarted
+from galaxy_chat.core.events import Done, Error, Event, Sources, Status, TextDelta, ToolCallFinished, ToolCallStarted
 from galaxy_chat.core.session_log import event_record
 from galaxy_chat.llm.messages import Usage
 from tools.widgets import BUILTIN_WIDGETS, Buttons, File, Image, Markdown, Plot, Table, Widget
@@ -31,7 +28,7 @@ VERSION = 1
 TABLE_ROWS_IN_TEXT = 50  # the JSON keeps every row; the readable formats stay readable
 EVENT_TYPES: dict[str, type[Any]] = {  # the `type` names event_record writes
     "text_delta": TextDelta, "tool_call_started": ToolCallStarted, "tool_call_finished": ToolCallFinished,
-    "status": Status, "error": Error, "done": Done,
+    "status": Status, "error": Error, "done": Done, "sources": Sources,
 }
 WIDGET_KINDS: dict[str, type[Widget]] = {cls.model_fields["kind"].default: cls for cls in BUILTIN_WIDGETS}
 
@@ -186,6 +183,10 @@ def _turn_lines(number: int, turn: Turn, user: str, markdown: bool) -> list[str]
             out += _block(item.text, markdown, "text")
             for widget in item.widgets:
                 out += ["", *_widget_lines(widget, markdown)]
+        elif isinstance(item, Sources):
+            out += ["", f"{bold}Sources used:{bold}"]
+            out += [f"[{n}] {p['source_name']}: {p['title']} ({p['location']})"
+                    for n, p in enumerate(item.passages, 1)]
         elif isinstance(item, Error):
             errors.append(item)
         elif isinstance(item, Done):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from nicegui import Client, ui
@@ -10,6 +9,7 @@ from starlette.requests import Request
 
 from galaxy_chat.core.chat_session import ChatSession, Turn
 from galaxy_chat.core.events import Event
+from galaxy_chat.core.limits import SendRefused
 from galaxy_chat.core.users import User
 from galaxy_chat.services import Services
 from galaxy_chat.ui.export_menu import export_menu
@@ -32,18 +32,45 @@ class ChatPage:
         self.services = services
         self.user = user
         self.client = client
-        self.session: ChatSession = services.new_session(user)
+        self.session: ChatSession = services.sessions.active_for(user)
         self.views: dict[str, TurnView] = {}
-        self.unsubscribe = self.session.subscribe(self.on_event)
         self.build()
+        self.show_session()
         client.on_delete(self.on_page_gone)
+
+    def show_session(self) -> None:
+        """Render the session so far and follow it live: one synchronous step, so no event is missed or
+        shown twice (a reply still being written continues to stream here)."""
+        self.conversation.clear()
+        self.views.clear()
+        for turn in self.session.turns:
+            with self.conversation:
+                view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.retry,
+                                                      self.add_thumbs, live=False)
+                for event in turn.events:
+                    view.apply(event)
+            view.live = True
+        self.detach = self.session.attach(self.on_event, self.on_moved)
+        self.model_select.set_value(self.session.model or None)
+        self.drawer.show(self.session.tool_names, self.session.source_names, self.session.locked)
+        self.set_running(self.session.busy)
+
+    def on_moved(self) -> None:
+        """This chat was opened in another tab or browser: this page stops taking input."""
+        with self.conversation:
+            ui.notify("This chat is now open in another tab. Reload this page to continue here.",
+                      type="warning", position="top", timeout=0, close_button=True)
+        self.input.disable()
+        self.send_button.disable()
+        self.stop_button.disable()
 
     def build(self) -> None:
         settings = self.services.settings
         ui.add_css(PAGE_CSS + code_css())
         ui.add_body_html(PAGE_JS)
         tools = {name: self.services.tools.tools[name].description for name in self.services.tools_for(self.user)}
-        self.drawer = SessionDrawer(tools, {})
+        sources = self.services.data.descriptions(self.services.data_sources_for(self.user))
+        self.drawer = SessionDrawer(tools, sources)
         with ui.header(elevated=True).classes("items-center no-wrap gap-2 px-3 py-1 bg-grey-10"):
             ui.button(icon="menu", on_click=self.drawer.drawer.toggle).props("flat round dense").tooltip("Tools")
             ui.label(settings.app_name).classes("text-h6 font-medium ellipsis").mark("app-name")
@@ -93,7 +120,14 @@ class ChatPage:
 
     def on_model_change(self) -> None:
         model = self.model_select.value or ""
-        self.session.model = model
+        if model == self.session.model:
+            return
+        try:
+            self.session.switch_model(model)
+        except SendRefused as refusal:
+            ui.notify(str(refusal), type="warning", position="top")
+            self.model_select.set_value(self.session.model or None)
+            return
         self.status_light.show(model)
 
     async def send_from_input(self) -> None:
@@ -102,14 +136,13 @@ class ChatPage:
             self.input.set_value("")
 
     async def send(self, text: str, action: CallTool | None = None) -> bool:
-        if self.session.busy:
-            ui.notify("A reply is still being written: wait for it or press Stop.", type="warning", position="top")
-            return False
-        if not self.session.locked:
-            self.session.tool_names = self.drawer.selected_tools
-            self.session.source_names = self.drawer.selected_sources
         try:
+            if not self.session.locked:
+                self.session.choose(self.drawer.selected_tools, self.drawer.selected_sources)
             self.session.send(text, action)
+        except SendRefused as refusal:
+            ui.notify(str(refusal), type="warning", position="top")
+            return False
         except Exception:
             log.exception("could not start a reply")
             ui.notify("The message could not be sent. Please try again.", type="negative", position="top")
@@ -121,14 +154,12 @@ class ChatPage:
         self.session.stop()
 
     async def new_chat(self) -> None:
-        self.unsubscribe()
-        self.session.close()
-        self.session = self.services.new_session(self.user, model=self.model_select.value)
-        self.unsubscribe = self.session.subscribe(self.on_event)
-        self.views.clear()
-        self.conversation.clear()
-        self.drawer.reset()
-        self.set_running(False)
+        self.detach()
+        model = self.session.model
+        self.session = self.services.sessions.new_for(self.user)
+        if model and model != self.session.model and self.session.rules.can_use("model", model):
+            self.session.switch_model(model)  # keep the person's model choice
+        self.show_session()
         ui.notify("New chat started", type="info", position="top")
 
     def set_running(self, running: bool) -> None:
@@ -170,12 +201,9 @@ class ChatPage:
     async def retry(self, text: str) -> None:
         await self.send(text)
 
-    async def on_page_gone(self) -> None:
-        """The tab is gone for good: let a running reply finish (it is logged), then end the session."""
-        self.unsubscribe()
-        if self.session.busy:
-            await asyncio.shield(self.session.wait())
-        self.session.close()
+    def on_page_gone(self) -> None:
+        """The tab is gone for good. The session and a running reply go on (a reload attaches again)."""
+        self.detach()
 
 
 def register_chat_page(services: Services) -> None:

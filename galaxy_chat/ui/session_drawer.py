@@ -64,7 +64,7 @@ class SessionDrawer:
         self.tool_select.set_enabled(not locked)
         self.source_select.set_enabled(not locked and bool(self.sources))
 
-    def reset(self) -> None:
-        self.tool_select.set_value(sorted(self.tools))
-        self.source_select.set_value([])
-        self.lock(False)
+    def show(self, tools: list[str], sources: list[str], locked: bool) -> None:
+        self.tool_select.set_value(sorted(name for name in tools if name in self.tools))
+        self.source_select.set_value(sorted(name for name in sources if name in self.sources))
+        self.lock(locked)

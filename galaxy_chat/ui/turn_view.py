@@ -11,7 +11,7 @@ from datetime import datetime
 from nicegui import ui
 
 from galaxy_chat.core.chat_session import Turn
-from galaxy_chat.core.events import Done, Error, Event, Status, TextDelta, ToolCallFinished, ToolCallStarted
+from galaxy_chat.core.events import Done, Error, Event, Sources, Status, TextDelta, ToolCallFinished, ToolCallStarted
 from galaxy_chat.ui.streaming_markdown import StreamingMarkdown
 from galaxy_chat.ui.tool_card import ToolCard
 from galaxy_chat.ui.widget_views import ButtonHandler
@@ -76,10 +76,26 @@ class TurnView:
         elif isinstance(event, Status):
             self.status.set_text(event.text)
             self.status.set_visibility(True)
+        elif isinstance(event, Sources):
+            self._sources(event)
         elif isinstance(event, Error):
             self._error(event)
         elif isinstance(event, Done):
             self._done(event)
+
+    def _sources(self, event: Sources) -> None:
+        """The passages the model was given, as expandable citations above its answer."""
+        with self.body, ui.expansion(f"Sources used ({len(event.passages)})", icon="menu_book").classes(
+            "w-full text-caption"
+        ).props("dense").mark("citations"):
+            for number, passage in enumerate(event.passages, 1):
+                with ui.column().classes("gap-0 q-mb-sm"):
+                    ui.label(f"[{number}] {passage.get('source_name')}: {passage.get('title')}").classes(
+                        "text-body2 font-medium")
+                    ui.label(str(passage.get("location", ""))).classes("text-caption text-grey-6")
+                    excerpt = str(passage.get("text", ""))
+                    ui.label(excerpt[:400] + (" …" if len(excerpt) > 400 else "")).classes(
+                        "text-caption text-grey-4 whitespace-pre-wrap")
 
     def _text(self, text: str) -> None:
         self.text += text

@@ -1,0 +1,208 @@
+"""The default policy: groups from config/permissions.yml grant tools, data sources and models.
+
+A user belongs to every group whose `members` (exact emails or globs like `*@example.com`) or `domains`
+match their email; someone in no group gets the `default` group. Allows are unioned over the user's groups,
+then every `deny` of those groups is taken away: an explicit deny always beats an allow.
+
+A bad file stops start-up with one line naming the file and the entry, like the model configuration.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from access.policy import Kind
+from galaxy_chat.core.users import User, normalise_email
+
+DEFAULT_GROUP = "default"
+KINDS: dict[Kind, str] = {"tool": "tools", "data_source": "data_sources", "model": "models"}
+GLOB_CHARS = frozenset("*?[")
+_DOMAIN = re.compile(r"^(\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})+$")
+
+
+class PolicyError(Exception):
+    """The permission configuration is unusable; the message is one line naming the file and the entry."""
+
+
+class _Deny(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tools: list[str] = []
+    data_sources: list[str] = []
+    models: list[str] = []
+
+
+class _GroupEntry(BaseModel):
+    """One group as written in the file (validated shape only; meaning is checked in `_group`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    members: list[str] = []
+    domains: list[str] = []
+    tools: list[str] = []
+    data_sources: list[str] = []
+    models: list[str] = []
+    deny: _Deny = _Deny()
+
+
+GROUP_FIELDS = list(_GroupEntry.model_fields)
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    emails: frozenset[str]  # exact, normalised
+    email_globs: tuple[str, ...]
+    domains: tuple[str, ...]  # exact domains or globs like *.example.com
+    allow: dict[str, tuple[str, ...]]  # "tools" / "data_sources" / "models" -> lower-cased patterns
+    deny: dict[str, tuple[str, ...]]
+
+    def has_member(self, email: str) -> bool:
+        if email in self.emails or any(fnmatch.fnmatchcase(email, glob) for glob in self.email_globs):
+            return True
+        domain = email.rpartition("@")[2]
+        return any(fnmatch.fnmatchcase(domain, pattern) for pattern in self.domains)
+
+
+def _matches(name: str, patterns: Iterable[str]) -> bool:
+    # Case-insensitive: model names like "OpenAI GPT-4" are easy to mistype in case, and never differ only by it.
+    lowered = name.lower()
+    return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in patterns)
+
+
+class YamlPolicy:
+    """Implements `access.policy.Policy` from parsed groups; build it with `from_file` or `parse`."""
+
+    def __init__(self, groups: list[Group], default: Group | None, where: str = "permissions") -> None:
+        self.groups = groups
+        self.default = default
+        self.where = where
+
+    @classmethod
+    def from_file(cls, path: Path) -> YamlPolicy:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+        return cls.parse(text, str(path))
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> YamlPolicy:
+        groups = [_group(name, raw, where) for name, raw in _top_level(_load_yaml(text, where), where).items()]
+        default = next((group for group in groups if group.name == DEFAULT_GROUP), None)
+        return cls([group for group in groups if group is not default], default, where)
+
+    def groups_of(self, user: User) -> list[Group]:
+        """The groups that apply to `user`: every matching group, else the default group (if any)."""
+        matching = [group for group in self.groups if group.has_member(user.email)]
+        if matching:
+            return matching
+        return [self.default] if self.default else []
+
+    def can_use(self, user: User, kind: Kind, name: str) -> bool:
+        key = KINDS.get(kind)
+        if key is None:  # an unknown kind is never granted: fail closed
+            return False
+        groups = self.groups_of(user)
+        allowed = any(_matches(name, group.allow[key]) for group in groups)
+        return allowed and not any(_matches(name, group.deny[key]) for group in groups)
+
+    def _permitted(self, user: User, kind: Kind, available: Iterable[str]) -> list[str]:
+        return [name for name in available if self.can_use(user, kind, name)]
+
+    def tools_for(self, user: User, available: Iterable[str]) -> list[str]:
+        return self._permitted(user, "tool", available)
+
+    def data_sources_for(self, user: User, available: Iterable[str]) -> list[str]:
+        return self._permitted(user, "data_source", available)
+
+    def models_for(self, user: User, available: Iterable[str]) -> list[str]:
+        return self._permitted(user, "model", available)
+
+
+def _load_yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise PolicyError(f"{where}: invalid YAML{place}: {problem}") from None
+
+
+def _top_level(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        # An empty file is refused rather than read as "nobody may use anything": delete it to allow all.
+        raise PolicyError(f"{where}: expected a mapping with 'groups:' (delete the file to allow everything)")
+    unknown = sorted(str(key) for key in set(data) - {"groups"})
+    if unknown:
+        raise PolicyError(f"{where}: unknown top-level key {unknown[0]!r} (expected 'groups')")
+    groups = data.get("groups")
+    if not isinstance(groups, dict) or not groups:
+        raise PolicyError(f"{where}: 'groups' must be a mapping of group names to groups")
+    for name in groups:
+        if not isinstance(name, str) or not name.strip():
+            raise PolicyError(f"{where}: groups: group name {name!r} must be a non-empty text")
+    return groups
+
+
+def _describe(error: ValidationError) -> str:
+    item = error.errors()[0]
+    where = ".".join(str(part) for part in item["loc"]) or "group"
+    if item["type"] == "extra_forbidden":
+        allowed = GROUP_FIELDS if len(item["loc"]) == 1 else list(_Deny.model_fields)
+        return f"unknown field '{where}' (allowed: {', '.join(allowed)})"
+    message = item["msg"]
+    if isinstance(item.get("input"), str | int | float | bool):
+        message += f" (got {item['input']!r})"
+    return f"field '{where}': {message}"
+
+
+def _patterns(values: list[str], label: str) -> tuple[str, ...]:
+    for index, value in enumerate(values):
+        if not value.strip():
+            raise PolicyError(f"{label}[{index}]: an empty name matches nothing")
+    return tuple(value.strip().lower() for value in values)
+
+
+def _group(name: str, raw: Any, where: str) -> Group:
+    label = f"{where}: groups.{name}"
+    if raw is None or not isinstance(raw, dict):
+        raise PolicyError(f"{label}: expected a mapping of fields (allowed: {', '.join(GROUP_FIELDS)})")
+    try:
+        entry = _GroupEntry.model_validate(raw)
+    except ValidationError as exc:
+        raise PolicyError(f"{label}: {_describe(exc)}") from None
+    emails: set[str] = set()
+    globs: list[str] = []
+    for index, member in enumerate(entry.members):
+        text = member.strip().lower()
+        if GLOB_CHARS & set(text) and "@" in text:
+            globs.append(text)
+        elif (email := normalise_email(text)) is not None:
+            emails.add(email)
+        else:
+            raise PolicyError(f"{label}.members[{index}]: {member!r} is not an email or a glob like *@example.com")
+    domains = []
+    for index, domain in enumerate(entry.domains):
+        text = domain.strip().lower().removeprefix("@")
+        if not _DOMAIN.match(text):
+            raise PolicyError(f"{label}.domains[{index}]: {domain!r} is not a domain like example.com "
+                              "or *.example.com")
+        domains.append(text)
+    if name == DEFAULT_GROUP and (emails or globs or domains):
+        raise PolicyError(f"{label}: the default group takes no members (it applies to everyone in no other group)")
+    if name != DEFAULT_GROUP and not (emails or globs or domains):
+        raise PolicyError(f"{label}: the group has no members (add 'members' or 'domains')")
+    allow = {key: _patterns(getattr(entry, key), f"{label}.{key}") for key in KINDS.values()}
+    deny = {key: _patterns(getattr(entry.deny, key), f"{label}.deny.{key}") for key in KINDS.values()}
+    return Group(name, frozenset(emails), tuple(globs), tuple(domains), allow, deny)

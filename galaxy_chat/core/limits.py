@@ -1,0 +1,42 @@
+"""Server-side limits on what a person may send: size, rate, and one reply at a time."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+
+class SendRefused(Exception):
+    """The message was not sent; `str()` is a sentence for the person (shown as a toast)."""
+
+
+class RateLimiter:
+    """At most `per_minute` messages in any 60 s window, per key (the user's email)."""
+
+    def __init__(self, per_minute: int, clock: type[time.monotonic] | None = None) -> None:
+        self.per_minute = per_minute
+        self.clock = clock or time.monotonic
+        self.sent: dict[str, deque[float]] = {}
+
+    def check(self, key: str) -> None:
+        """Record one message for `key`, or raise SendRefused saying when sending works again."""
+        now = self.clock()
+        window = self.sent.setdefault(key, deque())
+        while window and now - window[0] >= 60:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            wait = max(1, int(60 - (now - window[0]) + 0.999))
+            raise SendRefused(f"You have sent {self.per_minute} messages in the last minute. "
+                              f"You can send again in {wait} s.")
+        window.append(now)
+
+
+def clean_message(text: str, max_chars: int) -> str:
+    """The text as it may reach the model: no NUL or other control characters, within the size limit."""
+    cleaned = "".join(ch for ch in text if ch in "\n\t" or ch >= " ").strip()
+    if not cleaned:
+        raise SendRefused("The message is empty.")
+    if len(cleaned) > max_chars:
+        raise SendRefused(f"The message is too long: {len(cleaned):,} characters, the limit is {max_chars:,}. "
+                          "Shorten it or split it.")
+    return cleaned

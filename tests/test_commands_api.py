@@ -1,0 +1,119 @@
+"""POST /api/commands: a direct command over HTTP, through the real app in NiceGUI's simulation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+from nicegui import app
+
+from galaxy_chat.web.commands_api import MAX_TEXT, PATH
+
+ALICE = {"X-EMAIL-USER": "alice@example.com"}
+
+
+async def written_log(path: Path, timeout: float = 5.0) -> list[dict]:
+    """The session log's lines once its last line is on disk (one writer thread writes them)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        if lines and lines[-1]["type"] == "session_end":
+            return lines
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{path} was not completed within {timeout} s")
+
+
+async def test_calc_runs_through_the_calculator(simulated_app, clean_env) -> None:
+    async with simulated_app() as user:
+        response = await user.http_client.post(PATH, json={"text": "/calc 2*(3+4)"}, headers=ALICE)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["ok"] is True and body["is_error"] is False
+        assert body["tool"] == "calculator"
+        assert body["text"] == "2*(3+4) = 14"
+        assert body["widgets"] == [{"kind": "markdown", "text": "`2*(3+4)` = **14**"}]
+        assert [event["type"] for event in body["events"]] == ["tool_call_started", "tool_call_finished", "done"]
+        session_id = body["session_id"]
+    lines = await written_log(clean_env / "logs" / f"{session_id}.jsonl")
+    assert [line["type"] for line in lines] == [
+        "session_start", "command", "tool_call_started", "tool_call_finished", "done", "session_end"]
+    assert lines[0]["user"] == "alice@example.com" and lines[0]["source"] == "api"
+    assert lines[1]["text"] == "/calc 2*(3+4)"
+
+
+async def test_a_tool_error_is_a_result_not_a_failure(simulated_app) -> None:
+    async with simulated_app() as user:
+        response = await user.http_client.post(PATH, json={"text": "/calc 1/0"}, headers=ALICE)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["ok"] is False and body["is_error"] is True and body["tool"] == "calculator"
+        assert body["text"]
+
+
+async def test_help_and_unknown_commands(simulated_app) -> None:
+    async with simulated_app() as user:
+        help_body = (await user.http_client.post(PATH, json={"text": "/help"}, headers=ALICE)).json()
+        assert help_body["ok"] is True and help_body["tool"] is None and "/calc" in help_body["text"]
+        unknown = (await user.http_client.post(PATH, json={"text": "/frobnicate"}, headers=ALICE)).json()
+        assert unknown["ok"] is False and unknown["kind"] == "unknown_command"
+        assert unknown["text"].startswith("Unknown command /frobnicate.")
+        assert all("detail" not in event for event in unknown["events"])
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b"[1, 2]", "JSON object with a 'text' field"),
+        (b'{"command": "/calc 1"}', "JSON object with a 'text' field"),
+        (b'{"text": 42}', "'text' must be a string"),
+        (b'{"text": "calc 1+1"}', "must be a command starting with '/'"),
+        (b'{"text": "/"}', "must be a command starting with '/'"),
+        (json.dumps({"text": "/calc " + "1" * MAX_TEXT}).encode(), "too long"),
+    ],
+)
+async def test_bad_input_is_400_with_a_reason(simulated_app, content: bytes, expected: str) -> None:
+    async with simulated_app() as user:
+        response = await user.http_client.post(
+            PATH, content=content, headers={**ALICE, "Content-Type": "application/json"})
+        assert response.status_code == 400
+        assert expected in response.json()["detail"]
+
+
+async def test_identity_is_required(simulated_app) -> None:
+    async with simulated_app(TRUSTED_PROXY_SECRET="s3cret-value") as user:
+        anonymous = await user.http_client.post(PATH, json={"text": "/calc 1+1"})
+        no_secret = await user.http_client.post(PATH, json={"text": "/calc 1+1"}, headers=ALICE)
+        proxied = await user.http_client.post(
+            PATH, json={"text": "/calc 1+1"}, headers={**ALICE, "X-Proxy-Secret": "s3cret-value"})
+        assert (anonymous.status_code, no_secret.status_code, proxied.status_code) == (401, 401, 200)
+        assert proxied.json()["text"] == "1+1 = 2"
+
+
+async def test_permissions_come_from_the_policy(simulated_app) -> None:
+    async with simulated_app() as user:
+        app.state.services.policy = DenyCalculator()
+        response = await user.http_client.post(PATH, json={"text": "/calc 1+1"}, headers=ALICE)
+        body = response.json()
+        assert body["ok"] is False and body["kind"] == "unknown_command"
+        assert "/calc" not in body["text"].split("use:")[1]
+
+
+class DenyCalculator:
+    """Everything except the calculator."""
+
+    def tools_for(self, user, available):
+        return [name for name in available if name != "calculator"]
+
+    def data_sources_for(self, user, available):
+        return list(available)
+
+    def models_for(self, user, available):
+        return list(available)
+
+    def can_use(self, user, kind, name):
+        return not (kind == "tool" and name == "calculator")
