@@ -73,15 +73,16 @@ class ChatPage:
         self.drawer = SessionDrawer(tools, sources)
         with ui.header(elevated=True).classes("items-center no-wrap gap-2 px-3 py-1 bg-grey-10"):
             ui.button(icon="menu", on_click=self.drawer.drawer.toggle).props("flat round dense").tooltip("Tools")
-            ui.label(settings.app_name).classes("text-h6 font-medium ellipsis").mark("app-name")
+            ui.label(settings.app_name).classes("text-h6 font-medium ellipsis min-w-[5rem]").mark("app-name")
             if self.user.test_mode:
-                ui.badge("test mode", color="orange").props("outline").mark("test-mode-badge").tooltip(
+                ui.badge("test mode", color="orange").props("outline").mark(
+                    "test-mode-badge").tooltip(
                     "Identity is not checked: everyone is signed in as the test user.")
             ui.space()
             options, disabled = model_options(self.services.models, self.services.models_for(self.user))
             self.model_select = testid(ModelSelect(
                 options, disabled, value=self.session.model or None, on_change=self.on_model_change,
-            ).props("dense outlined options-dense").classes("min-w-[10rem] max-w-[16rem]"), "model-select")
+            ).props("dense outlined options-dense").classes("min-w-[7rem] max-w-[16rem] shrink"), "model-select")
             self.status_light = StatusLight(self.services.health, self.services.models)
             self.status_light.show(self.session.model)
             with ui.row().classes("items-center gap-1 no-wrap min-w-0 gt-xs"):

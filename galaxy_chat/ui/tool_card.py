@@ -57,6 +57,8 @@ class ToolCard:
                 self.card.classes("gc-tool-error")
                 self.icon.props("name=error").classes(replace="text-negative")
                 ui.label(text).classes("text-negative text-body2 whitespace-pre-wrap").mark("tool-error")
+            elif not finished.widgets:  # the text is all there is to see: show it
+                ui.label(text).classes("text-body2 whitespace-pre-wrap break-words").mark("tool-result")
             else:
                 with ui.expansion("Result", icon="output").classes("w-full text-caption").props("dense"):
                     ui.label(text).classes("font-mono text-caption whitespace-pre-wrap break-all")
