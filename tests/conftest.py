@@ -6,12 +6,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from nicegui.testing.user import User
 from nicegui.testing.user_simulation import user_simulation
 
+from galaxy_chat.llm.provider import create_http_client
 from tests.app_process import SETTING_NAMES, AppProcess, free_port
+from tests.engine_helpers import Rig, rig_factory
 from tests.llm_server import ScriptedServer
+from tools.sample_data import build_sample_database
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_FILE = ROOT / "tests" / "app_main.py"
@@ -76,3 +80,23 @@ async def llm_server() -> AsyncIterator[ScriptedServer]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """The app's shared HTTP client, as providers get it."""
+    async with create_http_client() as http:
+        yield http
+
+
+@pytest.fixture
+async def make(llm_server: ScriptedServer, tmp_path: Path) -> AsyncIterator[Callable[..., Rig]]:
+    """`make(tools=..., model={...}, **settings)`: the real engine on the scripted server (tests/engine_helpers)."""
+    async with rig_factory(llm_server, tmp_path) as factory:
+        yield factory
+
+
+@pytest.fixture(scope="session")
+def built_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample database, built once by the same generator the app uses; tests copy it."""
+    return build_sample_database(tmp_path_factory.mktemp("built") / "sample.db")

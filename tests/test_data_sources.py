@@ -19,15 +19,9 @@ from galaxy_chat.data.config import parse_sources
 from galaxy_chat.data.documents import sync_documents
 from galaxy_chat.settings import load_settings
 from tests.app_process import ROOT
-from tools.sample_data import build_sample_database
 
 ALL = ["handbook", "hr_policies", "sales"]
 ADA = User("ada@example.com")
-
-
-@pytest.fixture(scope="module")
-def built_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_sample_database(tmp_path_factory.mktemp("built") / "sample.db")
 
 
 @pytest.fixture

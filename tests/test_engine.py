@@ -5,21 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-
 from galaxy_chat.core.events import Done, Error, TextDelta, ToolCallFinished, ToolCallStarted
 from galaxy_chat.llm.messages import Message, ToolCall, Usage
-from tests.engine_helpers import FunctionTools, rig_factory
+from tests.engine_helpers import FunctionTools
 from tests.llm_server import Reply
 from tests.llm_wire import openai_text, openai_tool_calls
 from tools.base import ToolResult
 from tools.widgets import Markdown
-
-
-@pytest.fixture
-async def make(llm_server, tmp_path):
-    async with rig_factory(llm_server, tmp_path) as factory:
-        yield factory
 
 
 async def test_plain_reply_streams_text_then_done(make) -> None:

@@ -11,7 +11,7 @@ from galaxy_chat.core.engine import CANCELLED_TOOL, GENERIC_ERROR
 from galaxy_chat.core.events import Done, Error, Status, TextDelta, ToolCallFinished, ToolCallStarted
 from galaxy_chat.llm.errors import SENTENCES, FaultKind
 from galaxy_chat.llm.messages import Message
-from tests.engine_helpers import FunctionTools, rig_factory, take, wait_for
+from tests.engine_helpers import FunctionTools, take, wait_for
 from tests.llm_server import Reply
 from tests.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from tests.provider_helpers import SECRET_KEY
@@ -22,12 +22,6 @@ KEEP_ALIVE: list[bytes | float] = [b": keep-alive\n\n", 0.05] * 400
 
 def stalled_after(*pieces: str) -> Reply:
     return Reply(200, [openai_chunk({"content": piece}) for piece in pieces] + KEEP_ALIVE)
-
-
-@pytest.fixture
-async def make(llm_server, tmp_path):
-    async with rig_factory(llm_server, tmp_path) as factory:
-        yield factory
 
 
 async def test_aclose_mid_stream_closes_the_http_stream_and_keeps_the_partial_text(make) -> None:

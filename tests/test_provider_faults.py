@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from galaxy_chat.llm.errors import SENTENCES, FaultKind, LLMError
 from galaxy_chat.llm.messages import TextPiece
-from galaxy_chat.llm.provider import create_http_client
 from tests.app_process import free_port
 from tests.llm_server import Reply, sse
 from tests.llm_wire import anthropic_text, openai_chunk, openai_text
 from tests.provider_helpers import SECRET_KEY, drain, hello_request, model_for, provider_for
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with create_http_client() as http:
-        yield http
 
 
 async def fault_of(provider) -> LLMError:

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-
-import httpx
-import pytest
 
 from galaxy_chat.llm.messages import ChatRequest, Message, ToolCall, ToolSpec, Usage
-from galaxy_chat.llm.provider import create_http_client
 from tests.llm_server import Reply
 from tests.llm_wire import anthropic_text, anthropic_tool_use, openai_text, openai_tool_calls, rechunk
 from tests.provider_helpers import SECRET_KEY, drain, hello_request, provider_for
 
 SQL_SCHEMA = {"type": "object", "properties": {"sql": {"type": "string"}}}
 SQL_TOOL = ToolSpec("sql_query", "Run a read-only SELECT.", SQL_SCHEMA)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with create_http_client() as http:
-        yield http
 
 
 async def test_openai_streams_text_and_sends_the_whole_context(llm_server, client) -> None:

@@ -18,16 +18,10 @@ from access.policy import AllowAll
 from galaxy_chat.core.users import User
 from galaxy_chat.settings import load_settings
 from tools.base import ToolContext, ToolResult
-from tools.sample_data import build_sample_database
 from tools.sql_query import SQLQueryTool
 from tools.sqlite_readonly import QueryError, run_query, schema_text
 from tools.user_lookup import UserLookupTool
 from tools.widgets import Markdown, Plot, Table
-
-
-@pytest.fixture(scope="module")
-def built_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_sample_database(tmp_path_factory.mktemp("built") / "sample.db")
 
 
 @pytest.fixture

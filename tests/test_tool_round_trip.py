@@ -4,14 +4,10 @@ database, sends the result back, and the final answer streams; the same with two
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-
-import pytest
 
 from galaxy_chat.core.events import Done, TextDelta, ToolCallFinished, ToolCallStarted
 from galaxy_chat.core.users import User
 from galaxy_chat.settings import load_settings
-from tests.engine_helpers import Rig, rig_factory
 from tests.llm_server import Reply
 from tests.llm_wire import openai_text, openai_tool_calls
 from tests.tool_doubles import make_context
@@ -20,12 +16,6 @@ from tools.sample_data import ensure_sample_database
 from tools.widgets import Plot, Table
 
 REVENUE_SQL = "SELECT category, ROUND(SUM(revenue)) AS revenue FROM monthly_sales GROUP BY category ORDER BY 1"
-
-
-@pytest.fixture
-async def make(llm_server, tmp_path) -> AsyncIterator[Callable[..., Rig]]:
-    async with rig_factory(llm_server, tmp_path) as factory:
-        yield factory
 
 
 def real_tools(tmp_path):

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.messages import ChatRequest, Message, ProviderDelta, StreamDone, TextPiece, ToolCall, Usage
+from galaxy_chat.llm.messages import ChatRequest, Message, ProviderDelta, StreamDone, TextPiece, Usage
 from galaxy_chat.llm.models import ModelConfig
-from galaxy_chat.llm.streaming import json_payload, sse_events, with_retries
+from galaxy_chat.llm.streaming import PartialCall, assembled, json_payload, sse_events, with_retries
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096  # Anthropic requires max_tokens on every request
@@ -60,27 +60,15 @@ def wire_messages(messages: list[Message]) -> tuple[str, list[dict[str, Any]]]:
 
 
 @dataclass
-class _Block:
-    kind: str
-    id: str = ""
-    name: str = ""
-    fragments: list[str] = field(default_factory=list)
-
-
-@dataclass
 class _StreamState:
-    blocks: dict[int, _Block] = field(default_factory=dict)
+    calls: dict[int, PartialCall] = field(default_factory=dict)  # tool_use blocks by content index
     stop_reason: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
     done: bool = False
 
     def result(self) -> StreamDone:
-        calls = [
-            ToolCall(id=block.id, name=block.name, arguments="".join(block.fragments) or "{}")
-            for _, block in sorted(self.blocks.items())
-            if block.kind == "tool_use"
-        ]
+        calls = assembled(self.calls)
         reason = "tool_calls" if calls else STOP_REASONS.get(self.stop_reason, self.stop_reason or "stop")
         return StreamDone(reason, calls, Usage(self.input_tokens, self.output_tokens))
 
@@ -143,16 +131,16 @@ class AnthropicProvider:
             state.output_tokens = int(usage.get("output_tokens") or 0)
         elif kind == "content_block_start":
             block = payload.get("content_block") or {}
-            state.blocks[int(payload.get("index", 0))] = _Block(block.get("type", ""), block.get("id", ""),
-                                                                block.get("name", ""))
+            if block.get("type") == "tool_use":
+                state.calls[int(payload.get("index", 0))] = PartialCall(block.get("id", ""), block.get("name", ""))
             return str(block.get("text") or "")
         elif kind == "content_block_delta":
             delta = payload.get("delta") or {}
             if delta.get("type") == "text_delta":
                 return str(delta.get("text") or "")
             if delta.get("type") == "input_json_delta":
-                block = state.blocks.setdefault(int(payload.get("index", 0)), _Block("tool_use"))
-                block.fragments.append(str(delta.get("partial_json") or ""))
+                call = state.calls.setdefault(int(payload.get("index", 0)), PartialCall())
+                call.fragments.append(str(delta.get("partial_json") or ""))
         elif kind == "message_delta":
             state.stop_reason = (payload.get("delta") or {}).get("stop_reason") or state.stop_reason
             state.output_tokens = int((payload.get("usage") or {}).get("output_tokens") or state.output_tokens)

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.messages import ChatRequest, Message, ProviderDelta, StreamDone, TextPiece, ToolCall, Usage
+from galaxy_chat.llm.messages import ChatRequest, Message, ProviderDelta, StreamDone, TextPiece, Usage
 from galaxy_chat.llm.models import ModelConfig
-from galaxy_chat.llm.streaming import json_payload, sse_events, with_retries
+from galaxy_chat.llm.streaming import PartialCall, assembled, json_payload, sse_events, with_retries
 
 FINISH_REASONS = {"stop": "stop", "tool_calls": "tool_calls", "function_call": "tool_calls", "length": "length"}
 
@@ -33,24 +33,17 @@ def wire_message(message: Message) -> dict[str, Any]:
 
 
 @dataclass
-class _PartialCall:
-    id: str = ""
-    name: str = ""
-    fragments: list[str] = field(default_factory=list)
-
-
-@dataclass
 class _StreamState:
     """Tool calls arrive as deltas keyed by index: id and name first, argument fragments after."""
 
-    calls: dict[int, _PartialCall] = field(default_factory=dict)
+    calls: dict[int, PartialCall] = field(default_factory=dict)
     finish_reason: str = ""
     usage: Usage | None = None
     done: bool = False
 
     def add_tool_deltas(self, deltas: list[dict[str, Any]]) -> None:
         for position, delta in enumerate(deltas):
-            call = self.calls.setdefault(int(delta.get("index", position)), _PartialCall())
+            call = self.calls.setdefault(int(delta.get("index", position)), PartialCall())
             call.id = delta.get("id") or call.id
             function = delta.get("function") or {}
             call.name = function.get("name") or call.name
@@ -58,10 +51,7 @@ class _StreamState:
                 call.fragments.append(function["arguments"])
 
     def result(self) -> StreamDone:
-        calls = [
-            ToolCall(id=call.id or f"call_{index}", name=call.name, arguments="".join(call.fragments) or "{}")
-            for index, call in sorted(self.calls.items())
-        ]
+        calls = assembled(self.calls)
         reason = "tool_calls" if calls else FINISH_REASONS.get(self.finish_reason, self.finish_reason or "stop")
         return StreamDone(finish_reason=reason, tool_calls=calls, usage=self.usage)
 

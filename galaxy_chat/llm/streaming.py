@@ -10,6 +10,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ import httpx
 from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.messages import ProviderDelta, TextPiece
+from galaxy_chat.llm.messages import ProviderDelta, TextPiece, ToolCall
 from galaxy_chat.llm.models import ModelConfig
 from galaxy_chat.llm.provider import CONNECT_TIMEOUT_S
 
@@ -29,6 +30,23 @@ BACKOFF_CAP_S = 8.0
 MAX_ERROR_BODY = 2000
 
 STATUS_KINDS = {401: FaultKind.AUTH, 403: FaultKind.AUTH, 404: FaultKind.NOT_FOUND, 429: FaultKind.RATE_LIMITED}
+
+
+@dataclass
+class PartialCall:
+    """A tool call arriving in pieces, in either wire format: id and name first, argument fragments after."""
+
+    id: str = ""
+    name: str = ""
+    fragments: list[str] = field(default_factory=list)
+
+
+def assembled(calls: dict[int, PartialCall]) -> list[ToolCall]:
+    """The complete calls in the model's order (by index); a call without an id gets one."""
+    return [
+        ToolCall(id=call.id or f"call_{index}", name=call.name, arguments="".join(call.fragments) or "{}")
+        for index, call in sorted(calls.items())
+    ]
 
 
 def status_fault(status: int, host: str, body: str, retry_after: float | None) -> LLMError:

@@ -45,7 +45,7 @@ class ChatPage:
         self.views.clear()
         for turn in self.session.turns:
             with self.conversation:
-                view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.retry,
+                view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.send,
                                                       self.add_thumbs, live=False)
                 for event in turn.events:
                     view.apply(event)
@@ -172,7 +172,7 @@ class ChatPage:
         with self.conversation:
             view = self.views.get(turn.id)
             if view is None:
-                view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.retry,
+                view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.send,
                                                       self.add_thumbs)
                 self.set_running(True)
             if event is not None:
@@ -198,9 +198,6 @@ class ChatPage:
     async def general_feedback(self, rating: int, text: str) -> None:
         await self.services.feedback.record("general", self.user.email, self.session.id, None, self.session.model,
                                             rating, text)
-
-    async def retry(self, text: str) -> None:
-        await self.send(text)
 
     def on_page_gone(self) -> None:
         """The tab is gone for good. The session and a running reply go on (a reload attaches again)."""

@@ -30,7 +30,7 @@ def testid(element: ui.element, name: str) -> ui.element:
 
 class TurnView:
     def __init__(self, turn: Turn, user_email: str, on_button: ButtonHandler | None,
-                 on_retry: Callable[[str], Awaitable[None]] | None,
+                 on_retry: Callable[[str], Awaitable[object]] | None,
                  thumbs: Callable[[Turn], None] | None = None, live: bool = True) -> None:
         self.turn = turn
         self.on_button = on_button
