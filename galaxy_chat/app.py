@@ -64,6 +64,7 @@ def run_options(settings: Settings) -> dict[str, Any]:
         "uvicorn_logging_level": settings.log_level.lower(),
         "timeout_graceful_shutdown": settings.shutdown_timeout_s,
         "show_welcome_message": False,
+        "ws_per_message_deflate": settings.ws_compression,
     }
 
 

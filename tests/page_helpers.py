@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from nicegui import ui
 from nicegui.testing.user import User
 
+from galaxy_chat.ui.streaming_markdown import StreamText
 from tests.llm_server import Recorded, Reply, ScriptedServer
 from tests.llm_wire import openai_text
 
@@ -56,9 +58,23 @@ async def wait_until_idle(user: User, timeout: float = 10.0) -> None:
     raise AssertionError("the reply did not finish")
 
 
+def _markdown_elements(user: User) -> list[StreamText | ui.html]:
+    """Replies (StreamText) and markdown widgets (ui.html), in page order."""
+    elements: list[StreamText | ui.html] = []
+    for kind in (StreamText, ui.html):
+        with contextlib.suppress(AssertionError):  # none of this kind on the page
+            elements += user.find(kind=kind).elements
+    return sorted(elements, key=lambda element: element.id)
+
+
+def shown_html(user: User) -> str:
+    """All markdown rendered on the page."""
+    return "".join(element.content for element in _markdown_elements(user))
+
+
 def assistant_html(user: User) -> str:
-    """All HTML rendered in assistant messages (markdown is shown through ui.html)."""
+    """All markdown rendered in assistant messages."""
     return "".join(
-        element.content for element in user.find(kind=ui.html).elements
+        element.content for element in _markdown_elements(user)
         if any("message-assistant" in getattr(a, "_markers", []) for a in element.ancestors())
     )

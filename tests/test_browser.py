@@ -72,3 +72,47 @@ def test_sigterm_with_a_browser_connected_stops_within_5_seconds(app_process) ->
         code, seconds = server.terminate()
         assert code == 0, server.output()
         assert seconds < 5, f"took {seconds:.1f} s"
+
+
+LONG_REPLY = "".join([
+    "Intro with **bold**, an emoji 😀 and <b>raw html</b>.\n\n",
+    *[f"Paragraph {n}: " + " ".join(f"word{i}" for i in range(30)) + " 🚀\n\n" for n in range(12)],
+    "```python\n", *[f"value_{i} = {i} * 2  # 😀 line {i}\n" for i in range(60)], "```\n\n",
+    *[f"- item {i} with `code {i}`\n" for i in range(20)], "\n",
+    " ".join(f"flat{i}" for i in range(400)), "\n\nThe end.",
+])
+
+
+def pieces(text: str, size: int) -> list[str]:
+    return [text[start:start + size] for start in range(0, len(text), size)]
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of some HTML: tags dropped, entities decoded, whitespace collapsed."""
+    import html as html_module
+    import re
+
+    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_long_replies_arrive_whole_at_any_speed(app_process, tmp_path: Path) -> None:
+    """Streaming sends only the changed end of a reply; whatever the timing, the page ends up showing the
+    whole reply exactly once: full speed (changes pile up while a snapshot is on its way) and paced."""
+    from galaxy_chat.ui.markdown_render import render_markdown
+
+    expected = visible_text(render_markdown(LONG_REPLY))
+    paced = [item for piece in pieces(LONG_REPLY, 7) for item in (0.002, openai_chunk({"content": piece}))]
+    with scripted_model(tmp_path) as (llm, env):
+        ends = openai_text()  # the opening chunk, then the finish, usage and [DONE]
+        llm.script(Reply(200, openai_text(*pieces(LONG_REPLY, 3))), Reply(200, [ends[0], *paced, *ends[1:]]))
+        server = app_process("--test-mode", **env)
+        with chromium_page(server.url) as (page, errors):
+            for turn, prompt in enumerate(("Fast", "Paced")):
+                send_and_wait(page, prompt, timeout_ms=60_000)
+                reply = page.get_by_test_id("message-assistant").nth(turn).locator(".gc-md")
+                shown = reply.evaluate("e => { const c = e.cloneNode(true); c.querySelectorAll('.gc-copy')"
+                                       ".forEach(b => b.remove()); return c.innerHTML; }")
+                assert visible_text(shown) == expected, prompt
+                assert reply.locator("pre").count() == 1 and reply.locator("li").count() == 20
+                assert reply.locator("b").count() == 0  # the model's raw HTML stays text
+            assert errors == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from tests.page_helpers import send, wait_until_idle
+from tests.page_helpers import send, shown_html, wait_until_idle
 
 
 async def test_page_shows_app_name_email_and_the_controls(simulated_app) -> None:
@@ -61,7 +61,7 @@ async def test_help_lists_the_commands(simulated_app) -> None:
         await user.open("/")
         await send(user, "/help")
         await wait_until_idle(user)
-        html = "".join(element.content for element in user.find(kind=ui.html).elements)
+        html = shown_html(user)
         for command in ("/calc", "/sql", "/python", "/user", "/help"):
             assert command in html
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from nicegui import Client, ui
+from nicegui.events import GenericEventArguments
 from starlette.requests import Request
 
 from galaxy_chat.core.chat_session import ChatSession, Turn
@@ -14,15 +15,17 @@ from galaxy_chat.core.users import User
 from galaxy_chat.services import Services
 from galaxy_chat.ui.export_menu import export_menu
 from galaxy_chat.ui.feedback_views import feedback_button, thumbs
+from galaxy_chat.ui.marks import hint, testid
 from galaxy_chat.ui.page_assets import PAGE_CSS, PAGE_JS, code_css
 from galaxy_chat.ui.page_header import ModelSelect, StatusLight, model_options
 from galaxy_chat.ui.session_drawer import SessionDrawer
-from galaxy_chat.ui.turn_view import TurnView, testid
+from galaxy_chat.ui.turn_view import TurnView
 from galaxy_chat.web.identity import current_user
 from tools.widgets import CallTool, SendPrompt
 
 log = logging.getLogger(__name__)
 
+TURNS_PER_GROUP = 4
 NO_MODEL = ("No language model is available. Configure one in config/llms.yml or set LLM_BASE_URL "
             "(see the README). The / commands work without a model: try /help.")
 
@@ -34,6 +37,8 @@ class ChatPage:
         self.client = client
         self.session: ChatSession = services.sessions.active_for(user)
         self.views: dict[str, TurnView] = {}
+        self.group: ui.column | None = None
+        self.group_size = 0
         self.build()
         self.show_session()
         client.on_delete(self.on_page_gone)
@@ -43,8 +48,9 @@ class ChatPage:
         shown twice (a reply still being written continues to stream here)."""
         self.conversation.clear()
         self.views.clear()
+        self.group, self.group_size = None, 0
         for turn in self.session.turns:
-            with self.conversation:
+            with self.turn_slot():
                 view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.send,
                                                       self.add_thumbs, live=False)
                 for event in turn.events:
@@ -55,14 +61,23 @@ class ChatPage:
         self.drawer.show(self.session.tool_names, self.session.source_names, self.session.locked)
         self.set_running(self.session.busy)
 
+    def turn_slot(self) -> ui.column:
+        """Where the next turn goes. Turns come in groups of TURNS_PER_GROUP: adding one re-renders its group
+        in the browser (a NiceGUI container is rendered again with all its children), not the conversation."""
+        if self.group is None or self.group_size >= TURNS_PER_GROUP:
+            with self.conversation:
+                self.group = ui.column().classes("w-full gap-3")
+            self.group_size = 0
+        self.group_size += 1
+        return self.group
+
     def on_moved(self) -> None:
         """This chat was opened in another tab or browser: this page stops taking input."""
         with self.conversation:
             ui.notify("This chat is now open in another tab. Reload this page to continue here.",
                       type="warning", position="top", timeout=0, close_button=True)
         self.input.disable()
-        self.send_button.disable()
-        self.stop_button.disable()
+        self.action.disable()
 
     def build(self) -> None:
         settings = self.services.settings
@@ -72,12 +87,11 @@ class ChatPage:
         sources = self.services.data.descriptions(self.services.data_sources_for(self.user))
         self.drawer = SessionDrawer(tools, sources)
         with ui.header(elevated=True).classes("items-center no-wrap gap-2 px-3 py-1 bg-grey-10"):
-            ui.button(icon="menu", on_click=self.drawer.drawer.toggle).props("flat round dense").tooltip("Tools")
+            hint(ui.button(icon="menu", on_click=self.drawer.drawer.toggle).props("flat round dense"), "Tools")
             ui.label(settings.app_name).classes("text-h6 font-medium ellipsis min-w-[5rem]").mark("app-name")
             if self.user.test_mode:
-                ui.badge("test mode", color="orange").props("outline").mark(
-                    "test-mode-badge").tooltip(
-                    "Identity is not checked: everyone is signed in as the test user.")
+                hint(ui.badge("test mode", color="orange").props("outline").mark("test-mode-badge"),
+                     "Identity is not checked: everyone is signed in as the test user.")
             ui.space()
             options, disabled = model_options(self.services.models, self.services.models_for(self.user))
             self.model_select = testid(ModelSelect(
@@ -88,27 +102,29 @@ class ChatPage:
             with ui.row().classes("items-center gap-1 no-wrap min-w-0 gt-xs"):
                 ui.icon("account_circle", size="sm")
                 ui.label(self.user.email).classes("text-body2 ellipsis").mark("user-email")
-            testid(ui.button(icon="add_comment", on_click=self.new_chat).props("flat round dense"),
-                   "new-chat-button").tooltip("New chat")
-            export_menu(lambda: self.session, settings.app_name).props("flat round dense").tooltip("Export")
-            feedback_button(self.general_feedback).props("flat round dense").tooltip("Feedback")
+            hint(testid(ui.button(icon="add_comment", on_click=self.new_chat).props("flat round dense"),
+                        "new-chat-button"), "New chat")
+            export_menu(lambda: self.session, settings.app_name).props("flat round dense")
+            feedback_button(self.general_feedback).props("flat round dense")
         with ui.column().classes("gc-main grow gap-3 px-2 pb-4"):
             self.banner = ui.row().classes("w-full")
             self.conversation = ui.column().classes("w-full gap-3").mark("conversation")
         self.update_banner()
-        testid(ui.button(icon="south", on_click=lambda: None).props("round color=primary").classes("gc-jump")
-               .on("click", js_handler="() => window.gcJumpToLatest()"), "jump-latest").tooltip("Jump to latest")
+        hint(testid(ui.button(icon="south").props("round color=primary").classes("gc-jump")
+                    .on("click", js_handler="() => window.gcJumpToLatest()"), "jump-latest"), "Jump to latest")
         with ui.footer().classes("bg-grey-10 px-2 py-2"), ui.row().classes("gc-main items-end no-wrap gap-2"):
             placeholder = "Message (Enter sends, Shift+Enter adds a line, / for commands)"
             self.input = testid(ui.textarea(placeholder=placeholder).props("autogrow outlined dense autofocus")
                                 .classes("gc-input grow"), "chat-input")
-            self.send_button = testid(ui.button(icon="send", on_click=self.send_from_input)
-                                      .props("round color=primary"), "send-button")
-            self.stop_button = testid(ui.button(icon="stop", on_click=self.stop).props("round color=negative"),
-                                      "stop-button")
-            self.stop_button.set_visibility(False)
+            # One button: Send, and Stop while a reply runs.
+            self.action = testid(ui.button(icon="send").props("round color=primary"), "send-button")
+        # The browser takes the text out of the box and clears it at once (no round trip before the box is
+        # empty, and no update of the box from the server); see gcTakeInput in page_assets.py.
+        take = f"() => emit(window.gcTakeInput({self.input.id}, {self.action.id}))"
+        self.action.on("click", self.on_action, js_handler=take)
         # `.exact` leaves Shift+Enter alone (a new line); `.prevent` keeps Enter from adding one before sending.
-        self.input.on("keydown.enter.exact.prevent", self.send_from_input)
+        self.input.on("keydown.enter.exact.prevent", self.send_from_input, js_handler=take.replace(
+            f", {self.action.id})", ", null)"))
 
     def update_banner(self) -> None:
         self.banner.clear()
@@ -131,9 +147,22 @@ class ChatPage:
             return
         self.status_light.show(model)
 
-    async def send_from_input(self) -> None:
-        text = (self.input.value or "").strip()
-        if text and await self.send(text):
+    async def on_action(self, event: GenericEventArguments) -> None:
+        if self.session.busy:
+            self.stop()
+        else:
+            await self.send_from_input(event)
+
+    async def send_from_input(self, event: GenericEventArguments) -> None:
+        """The text comes with the event from a browser, which has already cleared the box; without it (an
+        event raised on the server), it is read from the box here."""
+        taken = event.args if isinstance(event.args, str) else None
+        text = (taken if taken is not None else self.input.value or "").strip()
+        if not text:
+            return
+        if not await self.send(text):
+            self.input.set_value(taken or text)  # refused: give the text back
+        elif taken is None:
             self.input.set_value("")
 
     async def send(self, text: str, action: CallTool | None = None) -> bool:
@@ -164,16 +193,21 @@ class ChatPage:
         ui.notify("New chat started", type="info", position="top")
 
     def set_running(self, running: bool) -> None:
-        self.send_button.set_visibility(not running)
-        self.stop_button.set_visibility(running)
+        name = "stop-button" if running else "send-button"
+        if self.action.props.get("data-testid") == name:
+            return
+        self.action.mark(name)
+        self.action.props["data-testid"] = name
+        self.action.props(f"icon={'stop' if running else 'send'} color={'negative' if running else 'primary'}")
 
     def on_event(self, turn: Turn, event: Event | None) -> None:
         """Called by the session for every event of its replies (None: a turn has started)."""
-        with self.conversation:
+        with self.conversation:  # for toasts; a new turn goes into a group of its own
             view = self.views.get(turn.id)
             if view is None:
-                view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.send,
-                                                      self.add_thumbs)
+                with self.turn_slot():
+                    view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.send,
+                                                          self.add_thumbs)
                 self.set_running(True)
             if event is not None:
                 view.apply(event)

@@ -11,6 +11,7 @@ from nicegui import ui
 
 from galaxy_chat.core.chat_session import ChatSession
 from galaxy_chat.core.export import ExportHeader, export_bytes
+from galaxy_chat.ui.marks import hint
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def export_menu(get_session: Callable[[], ChatSession], app_name: str) -> ui.but
     with ui.button(icon="download").props("flat round dense") as button:
         button.mark("export-button")
         button.props["data-testid"] = "export-button"
-        button.tooltip("Export this conversation")
+        hint(button, "Export this conversation")
         with ui.menu():
             for ext, label in CHOICES:
                 ui.menu_item(label, on_click=lambda ext=ext: download(ext)).mark(f"export-{ext}")

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from galaxy_chat.core.feedback import MAX_TEXT
+from galaxy_chat.ui.marks import hint
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,8 @@ def thumbs(on_feedback: MessageFeedback) -> ui.row:
             .props("flat round dense size=sm color=grey-6").mark(f"thumb-{rating}")
             for rating in ("up", "down")
         }
-        buttons["up"].tooltip("Good answer")
-        buttons["down"].tooltip("Bad answer")
+        hint(buttons["up"], "Good answer")
+        hint(buttons["down"], "Bad answer")
     return row
 
 
@@ -113,5 +114,5 @@ def feedback_button(on_feedback: GeneralFeedback) -> ui.button:
     button = ui.button(icon="feedback", on_click=dialog.open).props("flat round dense")
     button.mark("feedback-button")
     button.props["data-testid"] = "feedback-button"
-    button.tooltip("Send feedback")
+    hint(button, "Send feedback")
     return button

@@ -7,6 +7,7 @@ a remote image URL could carry conversation data out — and only http/https/mai
 
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 
@@ -56,20 +57,37 @@ def render_markdown(text: str) -> str:
     return render_markdown_uncached(text)
 
 
+def open_fence_start(text: str) -> tuple[int, str] | None:
+    """Where the code block that is still open begins, and its fence; None when every fence is closed."""
+    open_fence: tuple[int, str] | None = None
+    for match in FENCE.finditer(text):
+        fence = match.group(1)
+        if open_fence is None:
+            open_fence = (match.start(), fence)
+        elif fence[0] == open_fence[1][0] and len(fence) >= len(open_fence[1]):
+            open_fence = None
+    return open_fence
+
+
 def close_open_fence(text: str) -> str:
     """Mid-stream a code block may not be closed yet: close it so the layout does not break."""
-    fences = FENCE.findall(text)
-    if not fences:
+    found = open_fence_start(text)
+    if found is None:
         return text
-    open_fence: str | None = None
-    for fence in fences:
-        if open_fence is None:
-            open_fence = fence
-        elif fence[0] == open_fence[0] and len(fence) >= len(open_fence):
-            open_fence = None
-    if open_fence is None:
-        return text
-    return text + ("" if text.endswith("\n") else "\n") + open_fence
+    return text + ("" if text.endswith("\n") else "\n") + found[1]
+
+
+def render_tail(text: str) -> str:
+    """The open end of a streaming reply. An open code block is shown as plain escaped text: highlighting
+    it again at every update would cost time growing with its length; it is highlighted once, when closed."""
+    found = open_fence_start(text)
+    if found is None:
+        return render_markdown_uncached(text)
+    start = found[0]
+    newline = text.find("\n", start)
+    body = text[newline + 1:] if newline >= 0 else ""
+    before = render_markdown_uncached(text[:start]) if text[:start].strip() else ""
+    return f'{before}<div class="codehilite"><pre><code>{html.escape(body)}</code></pre></div>'
 
 
 def finished_prefix_length(text: str) -> int:

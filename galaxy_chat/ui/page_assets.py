@@ -34,6 +34,38 @@ PAGE_CSS = """
 PAGE_JS = """
 <script>
 (() => {
+  // Changes to streaming replies ("gc_text", see stream_text.js) are taken from the moment the socket
+  // exists: the first may come before the component that shows them has loaded; those wait for it here.
+  window.gcTextEarly = new Map();
+  const deliver = message => {
+    const view = getElement(message.i);
+    if (view && view.patch) return view.patch(message);
+    if (!window.gcTextEarly.has(message.i)) window.gcTextEarly.set(message.i, []);
+    window.gcTextEarly.get(message.i).push(message);
+  };
+  const listen = () => {
+    if (!window.socket) return setTimeout(listen, 5);  // NiceGUI makes it once the page has mounted
+    window.socket.on('gc_text', message => {
+      // Keep NiceGUI's message count: a reconnect asks for the messages after it; replays are skipped.
+      if (message._id !== undefined) {
+        if (message._id < window.nextMessageId) return;
+        window.nextMessageId = message._id + 1;
+      }
+      deliver(message);
+    });
+  };
+  listen();
+  // The chat box's text, taken out of it (the box is emptied), to go with a send event; null when the
+  // button shows Stop or the box is empty.
+  window.gcTakeInput = (inputId, buttonId) => {
+    const button = buttonId === null ? null : document.getElementById('c' + buttonId);
+    if (button && button.dataset.testid === 'stop-button') return null;
+    const box = getElement(inputId);
+    const text = box ? box.inputValue : null;
+    if (!text || !text.trim()) return null;
+    box.inputValue = '';
+    return text;
+  };
   let follow = true;
   const atBottom = () => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
   const jump = () => document.querySelector('[data-testid="jump-latest"]');
@@ -44,6 +76,7 @@ PAGE_JS = """
   window.addEventListener('scroll', () => { follow = atBottom(); showJump(); }, {passive: true});
   const addCopyButtons = () => {
     document.querySelectorAll('.gc-md pre:not([data-gc-copy])').forEach(pre => {
+      if (pre.closest('.gc-tail')) return;  // still streaming: replaced at the next update
       pre.setAttribute('data-gc-copy', '1');
       const button = document.createElement('button');
       button.type = 'button'; button.className = 'gc-copy'; button.textContent = 'Copy';
@@ -55,9 +88,18 @@ PAGE_JS = """
       pre.appendChild(button);
     });
   };
-  new MutationObserver(() => {
+  // Once per frame at most, however many changes came in it; scroll only when the page grew.
+  let queued = false, height = 0;
+  const settle = () => {
+    queued = false;
     addCopyButtons();
-    if (follow) window.scrollTo({top: document.documentElement.scrollHeight}); else showJump();
+    const now = document.documentElement.scrollHeight;
+    if (now === height) return;
+    height = now;
+    if (follow) window.scrollTo({top: now}); else showJump();
+  };
+  new MutationObserver(() => {
+    if (!queued) { queued = true; requestAnimationFrame(settle); }
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
   document.addEventListener('keydown', event => {
     if (event.key !== 'Escape') return;

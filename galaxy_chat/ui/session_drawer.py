@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from galaxy_chat.ui.turn_view import testid
+from galaxy_chat.ui.marks import testid
 
 
 def first_sentence(text: str) -> str:

@@ -8,6 +8,7 @@ import time
 from nicegui import ui
 
 from galaxy_chat.core.events import ToolCallFinished, ToolCallStarted
+from galaxy_chat.ui.marks import hint
 from galaxy_chat.ui.widget_views import ButtonHandler, render_widget
 
 MAX_SHOWN_RESULT = 20_000
@@ -48,9 +49,8 @@ class ToolCard:
         self.timing.set_text(f"{finished.duration_s:.2f} s")
         if finished.reduced_isolation:
             with self.badges:
-                ui.badge("reduced isolation", color="orange").props("outline").mark("reduced-isolation").tooltip(
-                    "This tool ran with weaker sandboxing than intended (see the server's /ready)."
-                )
+                hint(ui.badge("reduced isolation", color="orange").props("outline").mark("reduced-isolation"),
+                     "This tool ran with weaker sandboxing than intended (see the server's /ready).")
         text = finished.text if len(finished.text) <= MAX_SHOWN_RESULT else finished.text[:MAX_SHOWN_RESULT] + " …"
         with self.result_area:
             if finished.is_error:

@@ -12,6 +12,7 @@ from nicegui import ui
 
 from galaxy_chat.core.chat_session import Turn
 from galaxy_chat.core.events import Done, Error, Event, Sources, Status, TextDelta, ToolCallFinished, ToolCallStarted
+from galaxy_chat.ui.marks import hint, testid
 from galaxy_chat.ui.streaming_markdown import StreamingMarkdown
 from galaxy_chat.ui.tool_card import ToolCard
 from galaxy_chat.ui.widget_views import ButtonHandler
@@ -19,13 +20,6 @@ from galaxy_chat.ui.widget_views import ButtonHandler
 
 def local_time(moment: datetime) -> str:
     return moment.astimezone().strftime("%H:%M")
-
-
-def testid(element: ui.element, name: str) -> ui.element:
-    """The same stable name for the simulated user (`.mark`) and for browsers (`data-testid`)."""
-    element.mark(name)
-    element.props["data-testid"] = name
-    return element
 
 
 class TurnView:
@@ -133,9 +127,8 @@ class TurnView:
                 ui.label(f"{event.duration_s:.1f} s · {usage.input_tokens} in / {usage.output_tokens} out tokens")
             if self.text:
                 text = self.text
-                ui.button(icon="content_copy", on_click=lambda: _copy(text)).props("flat dense round size=sm").tooltip(
-                    "Copy the reply"
-                ).mark("copy-button")
+                hint(ui.button(icon="content_copy", on_click=lambda: _copy(text)).props("flat dense round size=sm"),
+                     "Copy the reply").mark("copy-button")
             if self.thumbs is not None and event.rounds:
                 self.thumbs(self.turn)
 
