@@ -225,6 +225,7 @@ async def test_export_menu_with_nothing_or_a_failure_says_so(caplog: pytest.LogC
 
     async with user_simulation(root=lambda: export_menu(get_session, "Acme Chat")) as user:
         await user.open("/")
+        user.find(marker="export-button").click()
         user.find(marker="export-txt").click()
         await user.should_see("Nothing to export yet")
         with pytest.raises(TimeoutError):

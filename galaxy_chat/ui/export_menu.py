@@ -38,11 +38,19 @@ def export_menu(get_session: Callable[[], ChatSession], app_name: str) -> ui.but
             log.exception("exporting the conversation as %s failed", ext)
             ui.notify("The export failed; please try again.", type="negative")
 
-    with ui.button(icon="download").props("flat round dense") as button:
-        button.mark("export-button")
-        button.props["data-testid"] = "export-button"
-        hint(button, "Export this conversation")
-        with ui.menu():
-            for ext, label in CHOICES:
-                ui.menu_item(label, on_click=lambda ext=ext: download(ext)).mark(f"export-{ext}")
+    menus: list[ui.menu] = []
+
+    def open_menu() -> None:
+        """Built on first use: elements are most of what an open tab costs the server."""
+        if not menus:
+            with button, ui.menu().props("no-parent-event") as menu:
+                for ext, label in CHOICES:
+                    ui.menu_item(label, on_click=lambda ext=ext: download(ext)).mark(f"export-{ext}")
+            menus.append(menu)
+        menus[0].open()
+
+    button = ui.button(icon="download", on_click=open_menu).props("flat round dense")
+    button.mark("export-button")
+    button.props["data-testid"] = "export-button"
+    hint(button, "Export this conversation")
     return button

@@ -93,25 +93,38 @@ def thumbs(on_feedback: MessageFeedback) -> ui.row:
 
 
 def feedback_button(on_feedback: GeneralFeedback) -> ui.button:
-    """The header's button for general feedback: a 1-5 rating and a text, sent together."""
-    with ui.dialog() as dialog, ui.card().classes("w-96 max-w-full"):
-        ui.label("How do you like this app?").classes("text-subtitle1")
-        rating = ui.rating(value=0, max=5, size="md", icon="star_border", icon_selected="star").mark("feedback-rating")
-        text = _comment_area("Tell us more (optional)", "general-feedback-text")
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Cancel", on_click=dialog.close).props("flat").mark("general-feedback-cancel")
-            send_button = ui.button("Send").props("color=primary").mark("general-feedback-send")
+    """The header's button for general feedback: a 1-5 rating and a text, sent together. The dialog is
+    built on first use: elements are most of what an open tab costs the server."""
+    place = ui.context.slot.parent
+    dialogs: list[ui.dialog] = []
 
-    async def send() -> None:
-        stars = int(rating.value or 0)
-        if not 1 <= stars <= 5:
-            ui.notify("Please choose from 1 to 5 stars first.", type="warning")
-            return
-        if await _send(dialog, lambda: on_feedback(stars, (text.value or "").strip()), "general feedback"):
-            rating.value, text.value = 0, ""
+    def build() -> ui.dialog:
+        with place, ui.dialog() as dialog, ui.card().classes("w-96 max-w-full"):
+            ui.label("How do you like this app?").classes("text-subtitle1")
+            rating = ui.rating(value=0, max=5, size="md", icon="star_border", icon_selected="star").mark(
+                "feedback-rating")
+            text = _comment_area("Tell us more (optional)", "general-feedback-text")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=dialog.close).props("flat").mark("general-feedback-cancel")
+                send_button = ui.button("Send").props("color=primary").mark("general-feedback-send")
 
-    send_button.on_click(send)
-    button = ui.button(icon="feedback", on_click=dialog.open).props("flat round dense")
+        async def send() -> None:
+            stars = int(rating.value or 0)
+            if not 1 <= stars <= 5:
+                ui.notify("Please choose from 1 to 5 stars first.", type="warning")
+                return
+            if await _send(dialog, lambda: on_feedback(stars, (text.value or "").strip()), "general feedback"):
+                rating.value, text.value = 0, ""
+
+        send_button.on_click(send)
+        return dialog
+
+    def open_dialog() -> None:
+        if not dialogs:
+            dialogs.append(build())
+        dialogs[0].open()
+
+    button = ui.button(icon="feedback", on_click=open_dialog).props("flat round dense")
     button.mark("feedback-button")
     button.props["data-testid"] = "feedback-button"
     hint(button, "Send feedback")

@@ -22,6 +22,12 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "div": {"class"
 URL_SCHEMES = {"http", "https", "mailto"}
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 LIST_START = re.compile(r"^(?:[-*+]\s|\d+[.)]\s)")
+# Text that markdown would only wrap in <p>: no character with an inline meaning, no line that could start
+# a block (list, quote, heading underline, indented code), no hard line break, one paragraph.
+PLAIN = re.compile(r"[^\\`*_\[\]<>&#|~\t\r]*")
+BLANK_LINE = re.compile(r"\n *\n")
+TRAILING_BLANK_LINES = re.compile(r"(?:\n *)+$")
+BLOCK_START = re.compile(r"^(?: {4}|\t| {0,3}(?:[-+*=>]|\d+[.)]))", re.MULTILINE)
 
 
 def _markdown() -> markdown.Markdown:
@@ -77,12 +83,24 @@ def close_open_fence(text: str) -> str:
     return text + ("" if text.endswith("\n") else "\n") + found[1]
 
 
+def plain_paragraph(text: str) -> str | None:
+    """The HTML markdown makes of `text` when that is one plain paragraph (None otherwise), at a fraction of
+    the cost: most of a streaming reply's open tail is such a paragraph, rendered again at every update."""
+    body = TRAILING_BLANK_LINES.sub("", text)
+    if not body or body[0].isspace() or BLANK_LINE.search(body) or "  \n" in body:
+        return None
+    if not PLAIN.fullmatch(body) or BLOCK_START.search(body):
+        return None
+    return f"<p>{body}</p>"
+
+
 def render_tail(text: str) -> str:
     """The open end of a streaming reply. An open code block is shown as plain escaped text: highlighting
     it again at every update would cost time growing with its length; it is highlighted once, when closed."""
     found = open_fence_start(text)
     if found is None:
-        return render_markdown_uncached(text)
+        plain = plain_paragraph(text)
+        return plain if plain is not None else render_markdown_uncached(text)
     start = found[0]
     newline = text.find("\n", start)
     body = text[newline + 1:] if newline >= 0 else ""

@@ -8,6 +8,7 @@ from nicegui import ui
 
 from galaxy_chat.llm.health import HealthMonitor
 from galaxy_chat.llm.registry import ModelRegistry
+from galaxy_chat.ui.marks import hint
 
 STATUS_COLOURS = {"ok": "positive", "error": "negative", "unavailable": "grey-6", "unchecked": "warning"}
 
@@ -41,15 +42,13 @@ def model_options(registry: ModelRegistry, permitted: list[str]) -> tuple[dict[s
 
 
 class StatusLight:
-    """A dot coloured by the chosen model's last health check, with the details in a tooltip."""
+    """A dot coloured by the chosen model's last health check, with the details in its tooltip."""
 
     def __init__(self, health: HealthMonitor, registry: ModelRegistry) -> None:
         self.health = health
         self.registry = registry
         self.model = ""
-        with ui.icon("circle", size="xs").classes("text-grey-6") as self.icon:
-            self.tooltip = ui.tooltip("")
-        self.icon.mark("llm-status")
+        self.icon = ui.icon("circle", size="xs").classes("text-grey-6").mark("llm-status")
         ui.timer(5.0, self.refresh)
 
     def show(self, model: str) -> None:
@@ -67,4 +66,5 @@ class StatusLight:
             detail = status.get("error") or (f"answered in {latency} ms" if latency is not None else "")
             text = f"{config.name}: {state}" + (f" — {detail}" if detail else "")
         self.icon.classes(replace=f"text-{STATUS_COLOURS.get(state, 'grey-6')}")
-        self.tooltip.set_text(text)
+        if self.icon.props.get("title") != text:
+            hint(self.icon, text)

@@ -34,11 +34,9 @@ class SessionDrawer:
                 .props("use-chips outlined dense options-dense").classes("w-full"),
                 "tools-select",
             )
-            with ui.column().classes("gap-1 w-full"):
-                for name, description in sorted(tools.items()):
-                    ui.label(f"{name}: {first_sentence(description)}").classes(
-                        "text-caption text-grey-5"
-                    )
+            # One label per list, not one per line: elements are most of what an open tab costs the server.
+            ui.label("\n".join(f"{name}: {first_sentence(text)}" for name, text in sorted(tools.items()))).classes(
+                "text-caption text-grey-5 whitespace-pre-line")
             self.source_select = testid(
                 ui.select(sorted(sources), multiple=True, value=[], label="Data sources")
                 .props("use-chips outlined dense options-dense").classes("w-full"),
@@ -47,8 +45,9 @@ class SessionDrawer:
             if not sources:
                 ui.label("No data sources are available to you.").classes("text-caption text-grey-5")
                 self.source_select.disable()
-            for name, description in sorted(sources.items()):
-                ui.label(f"{name}: {description}").classes("text-caption text-grey-5")
+            if sources:
+                ui.label("\n".join(f"{name}: {text}" for name, text in sorted(sources.items()))).classes(
+                    "text-caption text-grey-5 whitespace-pre-line")
 
     @property
     def selected_tools(self) -> list[str]:
