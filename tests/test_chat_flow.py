@@ -6,8 +6,9 @@ import asyncio
 import json
 from html.parser import HTMLParser
 
-from nicegui import ui
+from nicegui import app, ui
 
+from galaxy_chat.ui import page_header
 from tests.llm_server import Reply
 from tests.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from tests.page_helpers import assistant_html, is_health_check, is_shown, model_file, send, wait_until_idle
@@ -199,3 +200,24 @@ async def test_data_sources_add_context_and_show_citations(simulated_app, llm_se
         question = asked.json()["messages"][-1]["content"]
         assert "warranty" in question.lower() and "Product handbook" in question
         assert question.rstrip().endswith("How long is the warranty on laptops?")
+
+
+async def test_the_status_light_follows_the_model_health(simulated_app, llm_server, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(page_header, "REFRESH_S", 0.05)
+    async with simulated_app(TEST_MODE="true", **model_file(tmp_path, llm_server)) as user:
+        await user.open("/")
+        await app.state.services.health.check_now()
+        (light,) = user.find(marker="llm-status").elements
+        for _ in range(100):
+            if "text-positive" in light.classes:
+                break
+            await asyncio.sleep(0.05)
+        assert light.props["title"].startswith("Scripted: ok")
+        llm_server.rules.clear()
+        llm_server.when(is_health_check, Reply.json({"error": {"message": "bad key"}}, status=401))
+        await app.state.services.health.check_now()
+        for _ in range(100):  # no page action: the shared refresh loop repaints the light
+            if "text-negative" in light.classes:
+                break
+            await asyncio.sleep(0.05)
+        assert "text-negative" in light.classes and light.props["title"].startswith("Scripted: error")

@@ -88,20 +88,18 @@ class ChatPage:
         self.drawer = SessionDrawer(tools, sources)
         with ui.header(elevated=True).classes("items-center no-wrap gap-2 px-3 py-1 bg-grey-10"):
             hint(ui.button(icon="menu", on_click=self.drawer.drawer.toggle).props("flat round dense"), "Tools")
-            ui.label(settings.app_name).classes("text-h6 font-medium ellipsis min-w-[5rem]").mark("app-name")
+            ui.label(settings.app_name).classes("text-h6 font-medium ellipsis min-w-[5rem] gt-xs").mark("app-name")
             if self.user.test_mode:
                 hint(ui.badge("test mode", color="orange").props("outline").mark("test-mode-badge"),
                      "Identity is not checked: everyone is signed in as the test user.")
-            ui.space()
             options, disabled = model_options(self.services.models, self.services.models_for(self.user))
             self.model_select = testid(ModelSelect(
                 options, disabled, value=self.session.model or None, on_change=self.on_model_change,
-            ).props("dense outlined options-dense").classes("min-w-[7rem] max-w-[16rem] shrink"), "model-select")
+            ).props("dense outlined options-dense").classes("min-w-[6rem] max-w-[16rem] shrink ml-auto"),
+                "model-select")
             self.status_light = StatusLight(self.services.health, self.services.models)
             self.status_light.show(self.session.model)
-            with ui.row().classes("items-center gap-1 no-wrap min-w-0 gt-xs"):
-                ui.icon("account_circle", size="sm")
-                ui.label(self.user.email).classes("text-body2 ellipsis").mark("user-email")
+            ui.label(self.user.email).classes("gc-email text-body2 ellipsis min-w-0 gt-xs").mark("user-email")
             hint(testid(ui.button(icon="add_comment", on_click=self.new_chat).props("flat round dense"),
                         "new-chat-button"), "New chat")
             export_menu(lambda: self.session, settings.app_name).props("flat round dense")

@@ -28,6 +28,10 @@ PAGE_CSS = """
 .gc-bubble-assistant .q-message-container, .gc-bubble-assistant .q-message-container > div,
 .gc-bubble-assistant .q-message-text { width: 100%; }
 .gc-bubble-assistant .q-message-text-content { width: 100%; }
+/* Icons drawn by CSS: an icon element of its own would cost the server memory on every open page. */
+.gc-email::before, .gc-locked::before { font-family: "Material Icons"; vertical-align: middle; margin-right: 4px; }
+.gc-email::before { content: "account_circle"; font-size: 20px; }
+.gc-locked::before { content: "lock"; font-size: 16px; }
 .gc-jump { position: fixed; bottom: calc(40vh / 3 + 90px); right: 24px; display: none; z-index: 10; }
 """
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import weakref
 from typing import Any
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from galaxy_chat.llm.health import HealthMonitor
 from galaxy_chat.llm.registry import ModelRegistry
@@ -41,6 +44,34 @@ def model_options(registry: ModelRegistry, permitted: list[str]) -> tuple[dict[s
     return options, disabled
 
 
+log = logging.getLogger(__name__)
+REFRESH_S = 5.0
+_lights: weakref.WeakSet[StatusLight] = weakref.WeakSet()
+
+
+_loop: list[asyncio.Task[None]] = []
+
+
+def _watch(light: StatusLight) -> None:
+    """One loop refreshes every page's light (not a timer per page: each costs an element and a task)."""
+    _lights.add(light)
+    if not _loop or _loop[0].done():
+        _loop[:] = [background_tasks.create(_refresh_all(), name="status lights")]
+
+
+async def _refresh_all() -> None:
+    while True:
+        await asyncio.sleep(REFRESH_S)
+        for light in list(_lights):
+            if light.icon.is_deleted:
+                _lights.discard(light)
+                continue
+            try:
+                light.refresh()
+            except Exception:  # one page's trouble must not stop the others' lights
+                log.exception("status light: could not refresh")
+
+
 class StatusLight:
     """A dot coloured by the chosen model's last health check, with the details in its tooltip."""
 
@@ -49,7 +80,7 @@ class StatusLight:
         self.registry = registry
         self.model = ""
         self.icon = ui.icon("circle", size="xs").classes("text-grey-6").mark("llm-status")
-        ui.timer(5.0, self.refresh)
+        _watch(self)
 
     def show(self, model: str) -> None:
         self.model = model

@@ -23,11 +23,8 @@ class SessionDrawer:
         with ui.left_drawer(value=False, bordered=True).props("width=300 breakpoint=1023 show-if-above").classes(
             "bg-grey-10 q-pa-md gap-3"
         ) as self.drawer:
-            with ui.row().classes("items-center gap-2"):
-                ui.label("This chat").classes("text-subtitle1 font-medium")
-                self.lock_icon = ui.icon("lock", size="xs").classes("text-grey-5")
-                self.lock_icon.set_visibility(False)
-            self.lock_note = ui.label(LOCK_TEXT).classes("text-caption text-grey-5")
+            ui.label("This chat").classes("text-subtitle1 font-medium")
+            self.lock_note = ui.label(LOCK_TEXT).classes("gc-locked text-caption text-grey-5").mark("lock-note")
             self.lock_note.set_visibility(False)
             self.tool_select = testid(
                 ui.select(sorted(tools), multiple=True, value=sorted(tools), label="Tools")
@@ -58,7 +55,6 @@ class SessionDrawer:
         return list(self.source_select.value or [])
 
     def lock(self, locked: bool) -> None:
-        self.lock_icon.set_visibility(locked)
         self.lock_note.set_visibility(locked)
         self.tool_select.set_enabled(not locked)
         self.source_select.set_enabled(not locked and bool(self.sources))
