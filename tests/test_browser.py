@@ -116,3 +116,32 @@ def test_long_replies_arrive_whole_at_any_speed(app_process, tmp_path: Path) -> 
                 assert reply.locator("pre").count() == 1 and reply.locator("li").count() == 20
                 assert reply.locator("b").count() == 0  # the model's raw HTML stays text
             assert errors == []
+
+
+def test_the_view_follows_new_text_until_you_scroll_up(app_process, tmp_path: Path) -> None:
+    line = openai_chunk({"content": "A line of the reply that keeps coming.\n\n"})
+    with scripted_model(tmp_path) as (llm, env):
+        llm.script(Reply(200, [openai_chunk({"role": "assistant", "content": ""}), *[0.02, line] * 400,
+                               *openai_text()[1:]]))
+        server = app_process("--test-mode", **env)
+        with chromium_page(server.url, height=600) as (page, errors):
+            box = page.get_by_test_id("chat-input")
+            box.fill("Go on")
+            box.press("Enter")
+            at_bottom = "() => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 130"
+            page.wait_for_function("() => document.documentElement.scrollHeight > 3 * window.innerHeight",
+                                   timeout=15_000)
+            page.wait_for_function(at_bottom, timeout=5_000)  # following the newest text
+            jump = page.get_by_test_id("jump-latest")
+            assert not jump.is_visible()
+            page.mouse.wheel(0, -2000)  # the reader scrolls up: the view stays where they are
+            jump.wait_for(state="visible", timeout=5_000)
+            where = page.evaluate("window.scrollY")
+            page.wait_for_timeout(500)
+            assert page.evaluate("window.scrollY") == where
+            jump.click()
+            page.wait_for_function(at_bottom, timeout=5_000)
+            jump.wait_for(state="hidden", timeout=5_000)
+            page.get_by_test_id("stop-button").click()
+            page.get_by_test_id("send-button").wait_for(state="visible", timeout=5_000)
+            assert errors == []

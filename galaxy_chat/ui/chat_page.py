@@ -108,8 +108,6 @@ class ChatPage:
             self.banner = ui.row().classes("w-full")
             self.conversation = ui.column().classes("w-full gap-3").mark("conversation")
         self.update_banner()
-        hint(testid(ui.button(icon="south").props("round color=primary").classes("gc-jump")
-                    .on("click", js_handler="() => window.gcJumpToLatest()"), "jump-latest"), "Jump to latest")
         with ui.footer().classes("bg-grey-10 px-2 py-2"), ui.row().classes("gc-main items-end no-wrap gap-2"):
             placeholder = "Message (Enter sends, Shift+Enter adds a line, / for commands)"
             self.input = testid(ui.textarea(placeholder=placeholder).props("autogrow outlined dense autofocus")

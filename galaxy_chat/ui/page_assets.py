@@ -32,10 +32,14 @@ PAGE_CSS = """
 .gc-email::before, .gc-locked::before { font-family: "Material Icons"; vertical-align: middle; margin-right: 4px; }
 .gc-email::before { content: "account_circle"; font-size: 20px; }
 .gc-locked::before { content: "lock"; font-size: 16px; }
-.gc-jump { position: fixed; bottom: calc(40vh / 3 + 90px); right: 24px; display: none; z-index: 10; }
+.gc-jump { position: fixed; bottom: calc(40vh / 3 + 90px); right: 24px; display: none; z-index: 10; width: 42px;
+           height: 42px; border-radius: 50%; border: none; background: var(--q-primary); color: #fff;
+           align-items: center; justify-content: center; cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.5); }
 """
 
 PAGE_JS = """
+<button type="button" class="gc-jump" data-testid="jump-latest" title="Jump to latest" aria-label="Jump to latest"
+        onclick="window.gcJumpToLatest()"><i class="material-icons">south</i></button>
 <script>
 (() => {
   // Changes to streaming replies ("gc_text", see stream_text.js) are taken from the moment the socket
