@@ -180,7 +180,9 @@ wait "$slow_pid" 2>/dev/null || true
 exit_code=$(timeout 20 "${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$CONTAINER")
 [ "$exit_code" = 0 ] || fail "the container exited with $exit_code after SIGTERM, not 0"
 awk -v s="$stop_s" 'BEGIN { exit !(s < 10) }' || fail "stopping took $stop_s s (limit 10 s)"
-timeout 20 "${PODMAN[@]}" logs "$CONTAINER" 2>&1 | grep -q 'stopped by SIGTERM' || fail "no 'stopped by SIGTERM' in the log"
+# To a file first: `podman logs | grep -q` fails under pipefail when grep stops reading early (SIGPIPE).
+timeout 20 "${PODMAN[@]}" logs "$CONTAINER" >"$WORK/container.log" 2>&1 || true
+grep -q 'stopped by SIGTERM' "$WORK/container.log" || fail "no 'stopped by SIGTERM' in the log"
 cut=$(grep -l '"text": "/python import time; time.sleep(25)"' "$WORK"/logs/*.jsonl 2>/dev/null | head -1)
 [ -n "$cut" ] || fail "the in-flight command has no session log"
 grep -q '"type": "session_end"' "$cut" || fail "the in-flight command's session log has no session_end line"
