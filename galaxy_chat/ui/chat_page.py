@@ -116,11 +116,12 @@ class ChatPage:
             self.action = testid(ui.button(icon="send").props("round color=primary"), "send-button")
         # The browser takes the text out of the box and clears it at once (no round trip before the box is
         # empty, and no update of the box from the server); see gcTakeInput in page_assets.py.
-        take = f"() => emit(window.gcTakeInput({self.input.id}, {self.action.id}))"
-        self.action.on("click", self.on_action, js_handler=take)
+        def take(button: str) -> str:
+            return f"() => emit(window.gcTakeInput({self.input.id}, {button}))"
+
+        self.action.on("click", self.on_action, js_handler=take(str(self.action.id)))
         # `.exact` leaves Shift+Enter alone (a new line); `.prevent` keeps Enter from adding one before sending.
-        self.input.on("keydown.enter.exact.prevent", self.send_from_input, js_handler=take.replace(
-            f", {self.action.id})", ", null)"))
+        self.input.on("keydown.enter.exact.prevent", self.send_from_input, js_handler=take("null"))
 
     def update_banner(self) -> None:
         self.banner.clear()
