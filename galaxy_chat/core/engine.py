@@ -18,6 +18,7 @@ from typing import Any
 from galaxy_chat.core.context import fit_context, input_budget
 from galaxy_chat.core.conversation import Conversation, Interruption
 from galaxy_chat.core.events import Done, Error, Event, Status, TextDelta, ToolCallStarted
+from galaxy_chat.core.read_batching import pump
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.system_prompt import DEFAULT_PATH, load_system_prompt
 from galaxy_chat.core.ticker import StatusTicker
@@ -90,7 +91,7 @@ class ChatEngine:
             yield Error(BUSY, kind="busy")
             yield Done(Usage(), 0.0, None, 0)
             return
-        reply = _Reply(self.settings, conversation, log, tools or self.tools)
+        reply = _Reply(self.settings, conversation, log, tools or self.tools, self._running.__len__)
         self._running[session_id] = reply
         try:
             # aclosing: when our consumer closes us, the inner generator must clean up now, not at GC time.
@@ -113,11 +114,10 @@ class ChatEngine:
 class _Reply:
     """One reply in progress: its queue, its tasks, and what to keep in the conversation if it is cut short."""
 
-    def __init__(self, settings: Settings, conversation: Conversation, log: SessionLog, runner: ToolRunner) -> None:
-        self.settings = settings
-        self.conversation = conversation
-        self.log = log
-        self.runner = runner
+    def __init__(self, settings: Settings, conversation: Conversation, log: SessionLog, runner: ToolRunner,
+                 replies: Callable[[], int]) -> None:
+        self.settings, self.conversation, self.log, self.runner = settings, conversation, log, runner
+        self.replies = replies  # how many replies the engine is writing now (read_batching.py)
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.ticker = StatusTicker(self.queue.put_nowait, settings.status_interval_s, self.queue.empty)
         self.tasks: set[asyncio.Task[None]] = set()
@@ -267,13 +267,11 @@ class _Reply:
         self.log.write("interrupted", how=interruption.value, reason=reason, kept_text=text)
 
     async def _pump(self, provider: Provider, request: ChatRequest) -> None:
-        put = self.queue.put_nowait
         stream = provider.stream(request)
         try:
-            async for delta in stream:
-                put(delta)
+            await pump(stream, self.queue.put_nowait, self.replies)
         except Exception as exc:
-            put(exc)
+            self.queue.put_nowait(exc)
         finally:
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:

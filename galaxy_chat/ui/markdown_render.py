@@ -22,6 +22,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "div": {"class"
 URL_SCHEMES = {"http", "https", "mailto"}
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 LIST_START = re.compile(r"^(?:[-*+]\s|\d+[.)]\s)")
+LIST_MARKS = "-*+"
+LINK_DEFINITION = re.compile(r"^\[[^\]]*\]:")
 # Text that markdown would only wrap in <p>: no character with an inline meaning, no line that could start
 # a block (list, quote, heading underline, indented code), no hard line break, one paragraph.
 PLAIN = re.compile(r"[^\\`*_\[\]<>&#|~\t\r]*")
@@ -111,14 +113,18 @@ def render_tail(text: str) -> str:
 def finished_prefix_length(text: str) -> int:
     """Length of the leading part made of complete blocks (safe to render once and never again).
 
-    A block ends at a blank line outside a code fence, when what follows cannot continue it (not indented,
-    not a list item), so splitting there renders exactly as rendering the whole text would.
+    A block ends at a blank line outside a code fence, once what follows cannot continue it. Only a list
+    item, an indented line or a quote (python-markdown merges quotes across blank lines) can, so the first
+    character of the next line mostly settles it; "-", "*", "+" and digits ("1." or "1999") need the line.
+    Splitting there renders exactly as rendering the whole text would, and the open tail is usually one
+    plain paragraph again soon after a block ends (plain_paragraph).
     """
     boundary = 0
     in_fence: str | None = None
     position = 0
     lines = text.split("\n")
-    for index, line in enumerate(lines[:-1]):  # the last line may still be growing
+    last = len(lines) - 1  # the last line may still be growing
+    for index, line in enumerate(lines[:-1]):
         position += len(line) + 1
         match = FENCE.match(line)
         if match:
@@ -128,10 +134,17 @@ def finished_prefix_length(text: str) -> int:
             elif fence[0] == in_fence[0] and len(fence) >= len(in_fence):
                 in_fence = None
             continue
-        if in_fence is None and line.strip() == "" and index + 1 < len(lines):
-            following = lines[index + 1]
-            if following and not following[0].isspace() and not LIST_START.match(following) and index + 1 < len(
-                lines
-            ) - 1:
-                boundary = position
+        if in_fence is None and line.strip() == "" and _starts_new_block(lines[index + 1], index + 1 < last):
+            boundary = position
     return boundary
+
+
+def _starts_new_block(line: str, complete: bool) -> bool:
+    """Whether `line`, after a blank line, cannot continue the block before it (`complete`: whole line)."""
+    if not line or line[0].isspace() or line[0] == ">":
+        return False
+    if line[0] in LIST_MARKS or line[0].isdigit():
+        return complete and not LIST_START.match(line)
+    if line[0] == "[":  # a link definition vanishes from the output, so a list before it carries on after it
+        return complete and not LINK_DEFINITION.match(line)
+    return True
