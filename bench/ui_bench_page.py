@@ -64,6 +64,13 @@ OBSERVER_JS = r"""
 })();
 """
 
+# Press Send at a given wall-clock time (ms), so many tabs start at the same moment: pressing Enter in one
+# tab after another through Playwright takes about 0.4 s a tab once the first ones are streaming.
+SEND_AT_JS = """at => setTimeout(() => {
+  window.__gc.keydown.push(performance.timeOrigin + performance.now());
+  document.querySelector('[data-testid="send-button"]').click();
+}, Math.max(0, at - (performance.timeOrigin + performance.now())))"""
+
 DONE_JS = """([n, rids]) => rids.some(id => {
   const r = window.__gc.replies[id];
   return r && r.paint[n - 1] !== undefined;
@@ -131,6 +138,10 @@ class Tab:
 
     def enter(self) -> None:
         self.page.get_by_test_id("chat-input").press("Enter")
+
+    def send_at(self, wall_ms: float) -> None:
+        """Press Send at `wall_ms` (this page's clock, ms since the epoch)."""
+        self.page.evaluate(SEND_AT_JS, wall_ms)
 
     def wait_painted(self, count: int, rids: list[int], deadline: float) -> bool:
         """Until one of the replies `rids` has all `count` tokens painted (False once `deadline`, a monotonic

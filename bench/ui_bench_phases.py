@@ -1,6 +1,7 @@
 """The phases of bench/ui_stream_bench.py: one batch of tabs streaming at once, first-token trials, memory.
 
-`stream` opens fresh tabs (one person each), scripts one reply per tab, presses Enter in every tab, waits
+`stream` opens fresh tabs (one person each), scripts one reply per tab, presses Send in every tab at the same
+moment (a timer in each page: Playwright presses keys in one tab after another), waits
 until each has painted every token, and reads what the app (CPU, wire bytes), the browser (WebSocket
 payload, paint times) and the browser's core (busy time) did meanwhile.
 """
@@ -30,8 +31,8 @@ class Run:
     payload: list[int] = field(default_factory=list)  # WebSocket bytes received per tab (decompressed)
     wire: int = 0  # TCP bytes the app sent on its port during the run (compressed)
     lags_ms: list[float] = field(default_factory=list)  # paint - emission, every token of every tab
-    first_ms: list[float] = field(default_factory=list)  # Enter keydown -> first token painted, per tab
-    last_ms: list[float] = field(default_factory=list)  # Enter keydown -> last token painted, per tab
+    first_ms: list[float] = field(default_factory=list)  # Send pressed -> first token painted, per tab
+    last_ms: list[float] = field(default_factory=list)  # Send pressed -> last token painted, per tab
     extensions: list[str] = field(default_factory=list)
     browser_busy_s: float = 0.0  # the browser's core busy (Chromium, Playwright, the model server), same span
     wall_s: float = 0.0
@@ -63,8 +64,9 @@ def stream(app: App, browser: Browser, model: Model, tabs: int, count: int, inte
         home = os.sched_getaffinity(0)  # this thread's cores: the browser's
         browser_before, began = cores_busy_s(home), time.monotonic()
         with CpuMeter(app) as cpu:
+            start_ms = (time.time() + offset + 0.3 + 0.05 * tabs) * 1000  # time for every tab to be told
             for tab in opened:
-                tab.enter()
+                tab.send_at(start_ms)
             for tab in opened:
                 tab.wait_painted(count, rids, deadline)
             for tab in opened:
