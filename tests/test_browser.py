@@ -44,6 +44,9 @@ def test_a_streamed_reply_and_stop(app_process, tmp_path: Path) -> None:
             box.fill("Count")
             box.press("Enter")
             page.get_by_text("tick tick").first.wait_for(timeout=10_000)
+            # Text is streaming: the "thinking" spinner is gone (page CSS), the reply still running.
+            running = page.get_by_test_id("message-assistant").nth(1)
+            assert running.locator(".gc-thinking").is_hidden() and page.get_by_test_id("stop-button").is_visible()
             page.keyboard.press("Escape")  # Esc stops, like the Stop button
             page.get_by_test_id("send-button").wait_for(state="visible", timeout=5_000)
             page.get_by_text("stopped").first.wait_for(timeout=5_000)

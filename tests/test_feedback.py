@@ -87,8 +87,8 @@ async def test_thumbs_down_with_a_comment_is_recorded_and_shown(tmp_path: Path) 
         assert (line["rating"], line["text"], line["message_id"]) == ("down", "The total is wrong", "turn-1")
         (down,) = user.find(marker="thumb-down").elements
         (up,) = user.find(marker="thumb-up").elements
-        assert (down.props["color"], down.props["icon"]) == ("negative", "thumb_down")
-        assert (up.props["color"], up.props["icon"]) == ("grey-6", "thumb_up_off_alt")
+        assert (down.icon, "gc-negative" in down.classes) == ("thumb_down", True)
+        assert (up.icon, "gc-positive" in up.classes) == ("thumb_up_off_alt", False)
         (dialog,) = user.find(ui.dialog).elements
         assert dialog.value is False
 
@@ -114,7 +114,7 @@ async def test_cancel_records_nothing_and_a_failure_is_a_red_toast(caplog: pytes
         assert calls == [("up", "")]
         assert "OSError: disk full" in caplog.text  # the traceback is in the server log
         (up,) = user.find(marker="thumb-up").elements
-        assert up.props["color"] == "grey-6"  # not shown as recorded
+        assert (up.icon, up.classes) == ("thumb_up_off_alt", ["gc-icon-btn"])  # not recorded
         assert not user.notify.contains("Thank you")
 
 

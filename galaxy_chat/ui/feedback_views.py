@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from galaxy_chat.core.feedback import MAX_TEXT
+from galaxy_chat.ui.icon_button import IconButton
 from galaxy_chat.ui.marks import hint
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,8 @@ def thumbs(on_feedback: MessageFeedback) -> ui.row:
 
     def mark_chosen(rating: str) -> None:
         for name, button in buttons.items():  # the latest recorded choice wins
-            button.props(f"color={CHOSEN[name] if name == rating else 'grey-6'}")
-            button.props["icon"] = f"thumb_{name}" if name == rating else f"thumb_{name}_off_alt"
-            button.update()
+            button.show_chosen(CHOSEN[name] if name == rating else None)
+            button.icon = f"thumb_{name}" if name == rating else f"thumb_{name}_off_alt"
 
     async def send() -> None:
         rating, box = chosen["rating"], dialogs[0]
@@ -83,12 +83,9 @@ def thumbs(on_feedback: MessageFeedback) -> ui.row:
 
     with ui.row().classes("items-center gap-0 no-wrap").mark("thumbs") as row:
         buttons = {
-            rating: ui.button(icon=f"thumb_{rating}_off_alt", on_click=lambda r=rating: open_dialog(r))
-            .props("flat round dense size=sm color=grey-6").mark(f"thumb-{rating}")
-            for rating in ("up", "down")
+            rating: IconButton(f"thumb_{rating}_off_alt", label, lambda r=rating: open_dialog(r))
+            .mark(f"thumb-{rating}") for rating, label in (("up", "Good answer"), ("down", "Bad answer"))
         }
-        hint(buttons["up"], "Good answer")
-        hint(buttons["down"], "Bad answer")
     return row
 
 

@@ -18,16 +18,24 @@ PAGE_CSS = """
 .gc-md table { border-collapse: collapse; margin: .5em 0; }
 .gc-md th, .gc-md td { border: 1px solid #555; padding: 2px 8px; }
 .gc-md a { color: #90caf9; }
+.gc-reply-body:has(> .gc-md > :not(:empty)) > .gc-thinking { display: none; }  /* text has come */
 .gc-md blockquote { border-left: 3px solid #666; margin: 0; padding-left: .8em; color: #bbb; }
 .gc-copy { position: absolute; top: 4px; right: 4px; font-size: 11px; padding: 1px 6px; border-radius: 4px;
            border: 1px solid #666; background: #2a2a2a; color: #ddd; cursor: pointer; opacity: .7; }
 .gc-copy:hover { opacity: 1; }
 .gc-tool-card { background: rgba(255,255,255,.03); }
 .gc-tool-error { border-color: var(--q-negative) !important; }
-.gc-bubble .q-message-text { max-width: min(100%, 900px); }
-.gc-bubble-assistant .q-message-container, .gc-bubble-assistant .q-message-container > div,
-.gc-bubble-assistant .q-message-text { width: 100%; }
-.gc-bubble-assistant .q-message-text-content { width: 100%; }
+.gc-msg { display: flex; flex-direction: column; gap: 2px; width: 100%; font-size: 12px; color: #9e9e9e; }
+.gc-msg-user { align-items: flex-end; }
+.gc-bubble-body { font-size: 14px; line-height: 1.5; border-radius: 8px; padding: 8px 12px; max-width: 100%; }
+.gc-msg-user > .gc-bubble-body { background: #37474f; color: #eeeeee; max-width: min(100%, 900px); }
+.gc-msg-assistant > .gc-bubble-body { background: #212121; color: #e0e0e0; width: 100%; }
+.gc-icon-btn { background: none; border: none; color: #9e9e9e; cursor: pointer; font-size: 18px; padding: 4px;
+               border-radius: 50%; line-height: 1; font-family: "Material Icons"; font-feature-settings: "liga";
+               letter-spacing: normal; text-transform: none; white-space: nowrap; }
+.gc-icon-btn:hover { background: rgba(255,255,255,.08); color: #e0e0e0; }
+.gc-icon-btn.gc-positive { color: var(--q-positive); }
+.gc-icon-btn.gc-negative { color: var(--q-negative); }
 /* Icons drawn by CSS: an icon element of its own would cost the server memory on every open page. */
 .gc-email::before, .gc-locked::before { font-family: "Material Icons"; vertical-align: middle; margin-right: 4px; }
 .gc-email::before { content: "account_circle"; font-size: 20px; }

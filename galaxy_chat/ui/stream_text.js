@@ -4,7 +4,7 @@
 // absent), s: then add s, c: then move the first c characters into the finished part}; a change the
 // snapshot already holds is skipped. Strings only, never code: the HTML has been sanitised on the server.
 export default {
-  template: `<div><div ref="done"></div><div ref="tail" class="gc-tail"></div></div>`,
+  template: `<div><div ref="done" class="gc-done"></div><div ref="tail" class="gc-tail"></div></div>`,
   props: { html: String, tail: String, seq: Number, eid: Number },
   mounted() {
     this.reset();

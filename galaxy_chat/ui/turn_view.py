@@ -12,7 +12,8 @@ from nicegui import ui
 
 from galaxy_chat.core.chat_session import Turn
 from galaxy_chat.core.events import Done, Error, Event, Sources, Status, TextDelta, ToolCallFinished, ToolCallStarted
-from galaxy_chat.ui.marks import hint, testid
+from galaxy_chat.ui.icon_button import IconButton
+from galaxy_chat.ui.marks import testid
 from galaxy_chat.ui.streaming_markdown import StreamingMarkdown
 from galaxy_chat.ui.tool_card import ToolCard
 from galaxy_chat.ui.widget_views import ButtonHandler
@@ -20,6 +21,12 @@ from galaxy_chat.ui.widget_views import ButtonHandler
 
 def local_time(moment: datetime) -> str:
     return moment.astimezone().strftime("%H:%M")
+
+
+def bubble(meta: str, side: str) -> ui.label:
+    """A message: who and when as its text, its content as children. Plain elements, not Quasar's chat
+    message: every update re-renders the whole page in the browser, so each turn's parts cost every update."""
+    return testid(ui.label(meta).classes(f"gc-msg gc-msg-{side}"), f"message-{side}")
 
 
 class TurnView:
@@ -35,26 +42,21 @@ class TurnView:
         self.markdown: StreamingMarkdown | None = None
         self.cards: dict[str, ToolCard] = {}
         stamp = local_time(turn.at)
-        with ui.chat_message(name=user_email, sent=True, stamp=stamp).classes("gc-bubble w-full").props(
-            "bg-color=blue-grey-9 text-color=grey-2"
-        ) as mine:
-            testid(mine, "message-user")
-            ui.label(turn.text).classes("whitespace-pre-wrap break-words")
+        with bubble(f"{user_email} · {stamp}", "user"):
+            ui.label(turn.text).classes("gc-bubble-body whitespace-pre-wrap break-words")
         direct = turn.action is not None or turn.text.startswith("/")
-        with ui.chat_message(name="command" if direct else (turn.model or "no model"), stamp=stamp).classes(
-            "gc-bubble gc-bubble-assistant w-full"
-        ).props("bg-color=grey-10 text-color=grey-3") as reply:
-            testid(reply, "message-assistant")
-            # One column: every direct child of a chat message would become a bubble of its own.
-            with ui.column().classes("w-full gap-1"):
-                with ui.column().classes("w-full gap-2") as self.body:
-                    self.thinking = ui.spinner("dots", size="md")
-                self.status = testid(ui.label("").classes("text-caption text-grey-5"), "status-line")
-                self.status.set_visibility(False)
-                self.footer = ui.row().classes("items-center gap-1 text-caption text-grey-6")
+        who = "command" if direct else (turn.model or "no model")
+        with (bubble(f"{who} · {stamp}", "assistant"), ui.column().classes("gc-bubble-body gap-1") as self.column,
+              ui.column().classes("w-full gap-2 gc-reply-body") as self.body):
+            self.thinking = ui.spinner("dots", size="md").classes("gc-thinking")
+            # Ready before the first token, which then goes out as a small change and needs no update of the
+            # page's elements; the page's CSS hides the spinner once there is text.
+            self.markdown = StreamingMarkdown()
+        self.status: ui.label | None = None  # made when first needed, like the footer: fewer elements per turn
 
     def apply(self, event: Event) -> None:
-        self.thinking.set_visibility(False)
+        if not isinstance(event, TextDelta) and not self.thinking.is_deleted:
+            self.thinking.set_visibility(False)
         if isinstance(event, TextDelta):
             self._text(event.text)
         elif isinstance(event, ToolCallStarted):
@@ -68,6 +70,9 @@ class TurnView:
                     card = self.cards[event.call_id] = ToolCard(ToolCallStarted(event.call_id, event.name, "{}"))
             card.finish(event, self.on_button)
         elif isinstance(event, Status):
+            if self.status is None:
+                with self.column:
+                    self.status = testid(ui.label().classes("text-caption text-grey-5"), "status-line")
             self.status.set_text(event.text)
             self.status.set_visibility(True)
         elif isinstance(event, Sources):
@@ -118,8 +123,10 @@ class TurnView:
 
     def _done(self, event: Done) -> None:
         self._close_text()
-        self.status.set_visibility(False)
-        with self.footer:
+        self.thinking.delete()  # a hidden component still costs every re-render of the page
+        if self.status is not None:
+            self.status.set_visibility(False)
+        with self.column, ui.row().classes("items-center gap-1 text-caption text-grey-6"):
             if event.stopped:
                 ui.badge("stopped", color="grey").props("outline").mark("stopped-badge")
             if event.rounds:
@@ -127,8 +134,7 @@ class TurnView:
                 ui.label(f"{event.duration_s:.1f} s · {usage.input_tokens} in / {usage.output_tokens} out tokens")
             if self.text:
                 text = self.text
-                hint(ui.button(icon="content_copy", on_click=lambda: _copy(text)).props("flat dense round size=sm"),
-                     "Copy the reply").mark("copy-button")
+                IconButton("content_copy", "Copy the reply", lambda: _copy(text)).mark("copy-button")
             if self.thumbs is not None and event.rounds:
                 self.thumbs(self.turn)
 
