@@ -104,10 +104,9 @@ class ChatPage:
                         "new-chat-button"), "New chat")
             export_menu(lambda: self.session, settings.app_name).props("flat round dense")
             feedback_button(self.general_feedback).props("flat round dense")
-        with ui.column().classes("gc-main grow gap-3 px-2 pb-4"):
-            self.banner = ui.row().classes("w-full")
+        with ui.column().classes("gc-main grow gap-3 px-2 pb-4") as main:
             self.conversation = ui.column().classes("w-full gap-3").mark("conversation")
-        self.update_banner()
+        self.show_banner(main)
         with ui.footer().classes("bg-grey-10 px-2 py-2"), ui.row().classes("gc-main items-end no-wrap gap-2"):
             placeholder = "Message (Enter sends, Shift+Enter adds a line, / for commands)"
             self.input = testid(ui.textarea(placeholder=placeholder).props("autogrow outlined dense autofocus")
@@ -123,14 +122,16 @@ class ChatPage:
         # `.exact` leaves Shift+Enter alone (a new line); `.prevent` keeps Enter from adding one before sending.
         self.input.on("keydown.enter.exact.prevent", self.send_from_input, js_handler=take("null"))
 
-    def update_banner(self) -> None:
-        self.banner.clear()
-        if not any(c.available for c in self.services.models.models if c.name in self.services.models_for(self.user)):
-            with self.banner:
-                card = ui.card().classes("w-full bg-grey-9").props("flat bordered").mark("no-model-banner")
-            with card, ui.row().classes("items-center no-wrap gap-2"):
-                ui.icon("info", color="warning")
-                ui.label(NO_MODEL).classes("text-body2")
+    def show_banner(self, main: ui.column) -> None:
+        """Above the conversation when no model is usable (no element otherwise: each costs every page)."""
+        if any(c.available for c in self.services.models.models if c.name in self.services.models_for(self.user)):
+            return
+        with main:
+            card = ui.card().classes("w-full bg-grey-9").props("flat bordered").mark("no-model-banner")
+            card.move(main, target_index=0)
+        with card, ui.row().classes("items-center no-wrap gap-2"):
+            ui.icon("info", color="warning")
+            ui.label(NO_MODEL).classes("text-body2")
 
     def on_model_change(self) -> None:
         model = self.model_select.value or ""
