@@ -47,6 +47,7 @@ class ChatPage:
         """Render the session so far and follow it live: one synchronous step, so no event is missed or
         shown twice (a reply still being written continues to stream here)."""
         self.conversation.clear()
+        self.show_banner()
         self.views.clear()
         self.group, self.group_size = None, 0
         for turn in self.session.turns:
@@ -104,9 +105,7 @@ class ChatPage:
                         "new-chat-button"), "New chat")
             export_menu(lambda: self.session, settings.app_name).props("flat round dense")
             feedback_button(self.general_feedback).props("flat round dense")
-        with ui.column().classes("gc-main grow gap-3 px-2 pb-4") as main:
-            self.conversation = ui.column().classes("w-full gap-3").mark("conversation")
-        self.show_banner(main)
+        self.conversation = ui.column().classes("gc-main grow gap-3 px-2 pb-4").mark("conversation")
         with ui.footer().classes("bg-grey-10 px-2 py-2"), ui.row().classes("gc-main items-end no-wrap gap-2"):
             placeholder = "Message (Enter sends, Shift+Enter adds a line, / for commands)"
             self.input = testid(ui.textarea(placeholder=placeholder).props("autogrow outlined dense autofocus")
@@ -122,14 +121,12 @@ class ChatPage:
         # `.exact` leaves Shift+Enter alone (a new line); `.prevent` keeps Enter from adding one before sending.
         self.input.on("keydown.enter.exact.prevent", self.send_from_input, js_handler=take("null"))
 
-    def show_banner(self, main: ui.column) -> None:
-        """Above the conversation when no model is usable (no element otherwise: each costs every page)."""
+    def show_banner(self) -> None:
+        """First in the conversation when no model is usable (no element otherwise: each costs every page)."""
         if any(c.available for c in self.services.models.models if c.name in self.services.models_for(self.user)):
             return
-        with main:
-            card = ui.card().classes("w-full bg-grey-9").props("flat bordered").mark("no-model-banner")
-            card.move(main, target_index=0)
-        with card, ui.row().classes("items-center no-wrap gap-2"):
+        with (self.conversation, ui.card().classes("w-full bg-grey-9").props("flat bordered").mark("no-model-banner"),
+              ui.row().classes("items-center no-wrap gap-2")):
             ui.icon("info", color="warning")
             ui.label(NO_MODEL).classes("text-body2")
 

@@ -39,8 +39,8 @@ class SessionDrawer:
                 .props("use-chips outlined dense options-dense").classes("w-full"),
                 "data-select",
             )
-            if not sources:
-                ui.label("No data sources are available to you.").classes("text-caption text-grey-5")
+            if not sources:  # said by the field itself (a hint is a prop, not an element)
+                self.source_select.props["hint"] = "No data sources are available to you."
                 self.source_select.disable()
             if sources:
                 ui.label("\n".join(f"{name}: {text}" for name, text in sorted(sources.items()))).classes(
