@@ -16,6 +16,8 @@ def test_page_is_live_and_commands_round_trip(app_process) -> None:
     with chromium_page(server.url) as (page, errors):
         assert page.title() == "Galaxy Chat E2E"
         page.get_by_text("test@test.com").first.wait_for(timeout=10_000)
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(request.url))
         box = page.get_by_test_id("chat-input")
         box.fill("first line")
         box.press("Shift+Enter")
@@ -26,6 +28,8 @@ def test_page_is_live_and_commands_round_trip(app_process) -> None:
         page.get_by_test_id("tool-card").get_by_text("calculator").wait_for(timeout=10_000)
         page.locator(".gc-md", has_text="2*(3+4) =").first.wait_for(timeout=10_000)
         assert box.input_value() == ""
+        # The reply's text component came with the page (modulepreload), not as a fetch at the first reply.
+        assert not [url for url in fetched if url.endswith("stream_text.js")]
         assert page.get_by_text("connecting", exact=False).count() == 0
         assert errors == []
 

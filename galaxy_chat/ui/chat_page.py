@@ -19,6 +19,7 @@ from galaxy_chat.ui.marks import hint, testid
 from galaxy_chat.ui.page_assets import PAGE_CSS, PAGE_JS, code_css
 from galaxy_chat.ui.page_header import ModelSelect, StatusLight, model_options
 from galaxy_chat.ui.session_drawer import SessionDrawer
+from galaxy_chat.ui.streaming_markdown import preload_html
 from galaxy_chat.ui.turn_view import TurnView
 from galaxy_chat.web.identity import current_user
 from tools.widgets import CallTool, SendPrompt
@@ -84,6 +85,7 @@ class ChatPage:
         settings = self.services.settings
         ui.add_css(PAGE_CSS + code_css())
         ui.add_body_html(PAGE_JS)
+        ui.add_head_html(preload_html())
         tools = {name: self.services.tools.tools[name].description for name in self.services.tools_for(self.user)}
         sources = self.services.data.descriptions(self.services.data_sources_for(self.user))
         self.drawer = SessionDrawer(tools, sources)

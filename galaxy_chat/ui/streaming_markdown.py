@@ -12,7 +12,7 @@ import asyncio
 import re
 import time
 
-from nicegui import ui
+from nicegui import __version__, ui
 
 from galaxy_chat.ui.markdown_render import finished_prefix_length, render_markdown, render_tail
 from galaxy_chat.ui.stream_pacing import PACER
@@ -73,6 +73,13 @@ class StreamText(ui.element, component="stream_text.js"):
         if finished:
             message["c"] = js_length(finished)
         self.client.outbox.enqueue_message("gc_text", message, self.client.id)
+
+
+def preload_html() -> str:
+    """A head tag that fetches and compiles StreamText's module with the page. Otherwise NiceGUI loads it when
+    the first reply starts, and that reply's first update waits for the fetch. Relative: the page is served
+    at the root of whatever prefix a proxy adds."""
+    return f'<link rel="modulepreload" href="_nicegui/{__version__}/components/{StreamText.component.key}">'
 
 
 class StreamingMarkdown:
