@@ -193,8 +193,7 @@ class ChatPage:
         name = "stop-button" if running else "send-button"
         if self.action.props.get("data-testid") == name:
             return
-        self.action.mark(name)
-        self.action.props["data-testid"] = name
+        testid(self.action, name)
         self.action.props(f"icon={'stop' if running else 'send'} color={'negative' if running else 'primary'}")
 
     def on_event(self, turn: Turn, event: Event | None) -> None:

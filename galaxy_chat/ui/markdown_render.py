@@ -65,6 +65,11 @@ def render_markdown(text: str) -> str:
     return render_markdown_uncached(text)
 
 
+def _closes(fence: str, opened: str) -> bool:
+    """Whether `fence` closes the code block `opened` began (same character, at least as long)."""
+    return fence[0] == opened[0] and len(fence) >= len(opened)
+
+
 def open_fence_start(text: str) -> tuple[int, str] | None:
     """Where the code block that is still open begins, and its fence; None when every fence is closed."""
     open_fence: tuple[int, str] | None = None
@@ -72,7 +77,7 @@ def open_fence_start(text: str) -> tuple[int, str] | None:
         fence = match.group(1)
         if open_fence is None:
             open_fence = (match.start(), fence)
-        elif fence[0] == open_fence[1][0] and len(fence) >= len(open_fence[1]):
+        elif _closes(fence, open_fence[1]):
             open_fence = None
     return open_fence
 
@@ -131,7 +136,7 @@ def finished_prefix_length(text: str) -> int:
             fence = match.group(1)
             if in_fence is None:
                 in_fence = fence
-            elif fence[0] == in_fence[0] and len(fence) >= len(in_fence):
+            elif _closes(fence, in_fence):
                 in_fence = None
             continue
         if in_fence is None and line.strip() == "" and _starts_new_block(lines[index + 1], index + 1 < last):

@@ -55,11 +55,12 @@ class TurnView:
         self.status: ui.label | None = None  # made when first needed, like the footer: fewer elements per turn
 
     def apply(self, event: Event) -> None:
-        if not isinstance(event, TextDelta) and not self.thinking.is_deleted:
-            self.thinking.set_visibility(False)
-        if isinstance(event, TextDelta):
+        if isinstance(event, TextDelta):  # the hot path; the page's CSS hides the spinner once text shows
             self._text(event.text)
-        elif isinstance(event, ToolCallStarted):
+            return
+        if not self.thinking.is_deleted:
+            self.thinking.set_visibility(False)
+        if isinstance(event, ToolCallStarted):
             self._close_text()
             with self.body:
                 self.cards[event.call_id] = ToolCard(event)
