@@ -152,3 +152,22 @@ def test_the_view_follows_new_text_until_you_scroll_up(app_process, tmp_path: Pa
             page.get_by_test_id("stop-button").click()
             page.get_by_test_id("send-button").wait_for(state="visible", timeout=5_000)
             assert errors == []
+
+
+def test_the_page_fits_a_phone_and_a_wide_screen(app_process) -> None:
+    """Layout comes from utility classes (UnoCSS, Tailwind's names) and Quasar: if the classes were not
+    generated, the box would shrink to its content and the page would scroll sideways on a phone."""
+    server = app_process("--test-mode")
+    for width, height in ((375, 800), (1920, 1080)):
+        with chromium_page(server.url, width=width, height=height) as (page, errors):
+            box = page.get_by_test_id("chat-input")
+            box.wait_for(timeout=10_000)
+            page.wait_for_timeout(300)  # the utility CSS is generated once the page is mounted
+            box_width = box.bounding_box()["width"]
+            assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing sideways
+            assert box_width >= min(0.7 * width, 800), (width, box_width)  # most of the page's (column's) width
+            assert page.get_by_test_id("tools-select").is_visible() == (width > 1000)  # drawer: closed on a phone
+            header = page.get_by_test_id("feedback-button").bounding_box()
+            assert header["x"] + header["width"] <= width  # the whole header fits
+            assert box.bounding_box()["height"] >= 3 * 18  # at least three rows
+            assert errors == []

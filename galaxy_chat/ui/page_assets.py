@@ -18,6 +18,12 @@ PAGE_CSS = """
 .gc-md table { border-collapse: collapse; margin: .5em 0; }
 .gc-md th, .gc-md td { border: 1px solid #555; padding: 2px 8px; }
 .gc-md a { color: #90caf9; }
+/* Waiting for the reply: dots that pulse by opacity alone, which the compositor animates without the page's
+   thread (Quasar's SVG spinner made the page render every frame, delaying the messages that came meanwhile). */
+.gc-thinking { display: block; height: 21px; width: 40px; }
+.gc-thinking::after { content: "•••"; font-size: 20px; letter-spacing: 3px; color: #9e9e9e;
+                      animation: gc-pulse .8s ease-in-out infinite alternate; display: inline-block; }
+@keyframes gc-pulse { from { opacity: .2; } to { opacity: 1; } }
 .gc-reply-body:has(> .gc-md > :not(:empty)) > .gc-thinking { display: none; }  /* text has come */
 .gc-md blockquote { border-left: 3px solid #666; margin: 0; padding-left: .8em; color: #bbb; }
 .gc-copy { position: absolute; top: 4px; right: 4px; font-size: 11px; padding: 1px 6px; border-radius: 4px;

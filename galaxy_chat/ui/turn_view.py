@@ -48,14 +48,14 @@ class TurnView:
         who = "command" if direct else (turn.model or "no model")
         with (bubble(f"{who} · {stamp}", "assistant"), ui.column().classes("gc-bubble-body gap-1") as self.column,
               ui.column().classes("w-full gap-2 gc-reply-body") as self.body):
-            self.thinking = ui.spinner("dots", size="md").classes("gc-thinking")
+            self.thinking = ui.element("span").classes("gc-thinking").props('role=status aria-label="Thinking"')
             # Ready before the first token, which then goes out as a small change and needs no update of the
-            # page's elements; the page's CSS hides the spinner once there is text.
+            # page's elements; the page's CSS hides the "thinking" dots once there is text.
             self.markdown = StreamingMarkdown()
         self.status: ui.label | None = None  # made when first needed, like the footer: fewer elements per turn
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, TextDelta):  # the hot path; the page's CSS hides the spinner once text shows
+        if isinstance(event, TextDelta):  # the hot path; the page's CSS hides the dots once text shows
             self._text(event.text)
             return
         if not self.thinking.is_deleted:
@@ -124,7 +124,7 @@ class TurnView:
 
     def _done(self, event: Done) -> None:
         self._close_text()
-        self.thinking.delete()  # a hidden component still costs every re-render of the page
+        self.thinking.delete()  # a hidden element still costs every re-render around it
         if self.status is not None:
             self.status.set_visibility(False)
         with self.column, ui.row().classes("items-center gap-1 text-caption text-grey-6"):
