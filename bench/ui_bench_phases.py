@@ -47,12 +47,12 @@ class Run:
 
 
 def stream(app: App, browser: Browser, model: Model, tabs: int, count: int, interval_s: float,
-           shape: str = "prose", timeout_s: float = 60.0) -> Run:
+           shape: str = "prose", timeout_s: float = 60.0, first_delay_s: float = 0.0) -> Run:
     run = Run(tabs, count)
     opened = [browser.tab(app.url, inspect=(index == 0)) for index in range(tabs)]
     try:
         offset = opened[0].clock_offset()
-        scripted = [model.script(count, interval_s, shape) for _ in opened]
+        scripted = [model.script(count, interval_s, shape, first_delay_s) for _ in opened]
         rids = [rid for rid, _ in scripted]
         run.reply_bytes = scripted[0][1]
         for tab in opened:
@@ -107,15 +107,15 @@ def measure_tab(run: Run, tab: Tab, model: Model, rids: list[int], count: int, o
         run.last_ms.append(paint[-1] - state["keydown"][-1])
 
 
-def first_token(app: App, browser: Browser, model: Model, trials: int) -> dict[str, float]:
-    """(a): Enter -> first token painted, one tab, `trials` replies. The model is scripted to answer at once
-    (no first-token delay), so nothing has to be subtracted."""
+def first_token(app: App, browser: Browser, model: Model, trials: int, delay_s: float) -> dict[str, float]:
+    """(a): Enter -> first token painted, minus the model's first-token delay (the time from reading the
+    request to writing the first token, as the server recorded it); one tab, `trials` replies of 10 tokens."""
     tab = browser.tab(app.url)
     painted, dom, after_emit, to_server = [], [], [], []
     try:
         offset = tab.clock_offset()
         for trial in range(trials + 2):  # two warm-up replies
-            rid, _ = model.script(10)
+            rid, _ = model.script(10, 0.02, first_delay_s=delay_s)
             tab.type(f"Trial {trial}")
             tab.page.wait_for_timeout(300)
             tab.enter()
@@ -129,8 +129,9 @@ def first_token(app: App, browser: Browser, model: Model, trials: int) -> dict[s
                 continue  # not painted within 30 s: left out (the table shows how many counted)
             reply, keydown = state["replies"][str(rid)], state["keydown"][-1]
             emission = model.emissions[rid]
-            painted.append(reply["paint"][0] - keydown)
-            dom.append(reply["dom"][0] - keydown)
+            delay_ms = (emission.emitted[0] - emission.arrived) * 1000
+            painted.append(reply["paint"][0] - keydown - delay_ms)
+            dom.append(reply["dom"][0] - keydown - delay_ms)
             after_emit.append(reply["paint"][0] - offset * 1000 - emission.emitted[0] * 1000)
             to_server.append(emission.arrived * 1000 - (keydown - offset * 1000))
     finally:

@@ -61,16 +61,18 @@ class Emission:
 class TimedChunks:
     """A Reply's chunks that record when each token is written and keep a fixed schedule (no sleep drift)."""
 
-    def __init__(self, pieces: list[str], interval_s: float, record: Emission) -> None:
+    def __init__(self, pieces: list[str], interval_s: float, record: Emission, first_delay_s: float = 0.0) -> None:
         self.chunks = [openai_chunk({"content": piece}) for piece in pieces]
         self.interval_s = interval_s
+        self.first_delay_s = first_delay_s
         self.record = record
 
     def __iter__(self) -> Iterator[bytes | float]:
-        start = self.record.arrived = time.time()
+        arrived = self.record.arrived = time.time()
         yield openai_chunk({"role": "assistant", "content": ""})
+        start = arrived + self.first_delay_s
         for index, chunk in enumerate(self.chunks):
-            if self.interval_s:
+            if self.interval_s or self.first_delay_s:
                 wait = start + index * self.interval_s - time.time()
                 if wait > 0:
                     yield wait
@@ -94,12 +96,14 @@ class Model:
         self.emissions: dict[int, Emission] = {}
         self.next_rid = 0
 
-    def script(self, count: int, interval_s: float = 0.0, shape: str = "prose") -> tuple[int, int]:
-        """Queue a reply of `count` tokens; returns (reply id, bytes of its text)."""
+    def script(self, count: int, interval_s: float = 0.0, shape: str = "prose",
+               first_delay_s: float = 0.0) -> tuple[int, int]:
+        """Queue a reply of `count` tokens, the first after `first_delay_s` (a model's time to first token), the
+        others `interval_s` apart; returns (reply id, bytes of its text)."""
         rid = self.next_rid = self.next_rid + 1
         pieces = tokens(rid, count, shape)
         record = self.emissions[rid] = Emission()
-        self.server.script(Reply(200, TimedChunks(pieces, interval_s, record)))  # type: ignore[arg-type]
+        self.server.script(Reply(200, TimedChunks(pieces, interval_s, record, first_delay_s)))  # type: ignore[arg-type]
         return rid, len("".join(pieces).encode())
 
     def stop(self) -> None:
