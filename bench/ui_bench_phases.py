@@ -109,7 +109,8 @@ def measure_tab(run: Run, tab: Tab, model: Model, rids: list[int], count: int, o
 
 def first_token(app: App, browser: Browser, model: Model, trials: int, delay_s: float) -> dict[str, float]:
     """(a): Enter -> first token painted, minus the model's first-token delay (the time from reading the
-    request to writing the first token, as the server recorded it); one tab, `trials` replies of 10 tokens."""
+    request to writing the first token, as the server recorded it); one tab, `trials` replies of 10 tokens,
+    20 ms apart."""
     tab = browser.tab(app.url)
     painted, dom, after_emit, to_server = [], [], [], []
     try:

@@ -72,10 +72,9 @@ class TimedChunks:
         yield openai_chunk({"role": "assistant", "content": ""})
         start = arrived + self.first_delay_s
         for index, chunk in enumerate(self.chunks):
-            if self.interval_s or self.first_delay_s:
-                wait = start + index * self.interval_s - time.time()
-                if wait > 0:
-                    yield wait
+            wait = start + index * self.interval_s - time.time()  # below zero when nothing is to wait for
+            if wait > 0:
+                yield wait
             self.record.emitted.append(time.time())
             yield chunk  # written by the server right after this yield
         yield openai_chunk({}, finish="stop")
