@@ -86,7 +86,8 @@ class Model:
     """The scripted server in its thread; `script` queues one reply per request and returns its reply id."""
 
     def __init__(self, folder: Path) -> None:
-        self.server = ThreadedServer()  # answers the app's health checks by itself
+        # Keeps connections open, as hosted APIs do; answers the app's health checks by itself.
+        self.server = ThreadedServer(keep_alive=True)
         self.config = folder / "llms.yml"
         self.config.write_text(
             f"models:\n  - name: Scripted\n    provider: openai\n    base_url: {self.server.server.base_url}/v1\n"

@@ -32,9 +32,9 @@ needs_chromium = pytest.mark.skipif(
 class ThreadedServer:
     """The scripted server on its own event loop, so synchronous Playwright tests can use it."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_alive: bool = False) -> None:
         self.loop = asyncio.new_event_loop()
-        self.server = ScriptedServer()
+        self.server = ScriptedServer(keep_alive)
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)

@@ -1,7 +1,9 @@
 """A real HTTP server on 127.0.0.1 that speaks whatever a test scripts, byte for byte.
 
 Replies are written as separate TCP writes (with optional pauses), so tests can split SSE lines across
-chunks, stall mid-stream, or drop the connection. Requests are recorded for assertions.
+chunks, stall mid-stream, or drop the connection. Requests are recorded for assertions. By default each
+reply ends by closing the connection; `keep_alive=True` sends bodies chunked and keeps the connection for
+the next request, as hosted APIs do (the benchmark's model).
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ class Recorded:
 
 
 class ScriptedServer:
-    def __init__(self) -> None:
+    def __init__(self, keep_alive: bool = False) -> None:
+        self.keep_alive = keep_alive
         self.queue: deque[Reply] = deque()
         self.routes: dict[tuple[str, str], Reply] = {}
         self.rules: list[tuple[Callable[[Recorded], bool], Reply]] = []
         self.requests: list[Recorded] = []
         self.open_connections = 0
+        self.connections = 0  # accepted so far
         self._writers: set[asyncio.StreamWriter] = set()
         self._server: asyncio.Server | None = None
         self.base_url = ""
@@ -75,6 +79,7 @@ class ScriptedServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.open_connections += 1
+        self.connections += 1
         self._writers.add(writer)
         try:
             while await self._serve_one(reader, writer):
@@ -103,18 +108,23 @@ class ScriptedServer:
         reply = reply or self.routes.get((method, path)) or (self.queue.popleft() if self.queue else None)
         if reply is None:
             reply = Reply.json({"error": {"message": f"nothing scripted for {method} {path}"}}, status=500)
-        lines = [f"HTTP/1.1 {reply.status} X", *(f"{k}: {v}" for k, v in reply.headers.items()), "Connection: close"]
+        chunked = self.keep_alive and not reply.abort
+        framing = "Transfer-Encoding: chunked" if chunked else "Connection: close"
+        lines = [f"HTTP/1.1 {reply.status} X", *(f"{k}: {v}" for k, v in reply.headers.items()), framing]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         await writer.drain()
         for chunk in reply.chunks:
             if isinstance(chunk, float | int):
                 await asyncio.sleep(chunk)
-            else:
-                writer.write(chunk)
+            elif chunk:
+                writer.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
                 await writer.drain()
         if reply.abort:
             writer.transport.abort()
-        return False  # one request per connection: the body is delimited by closing
+        if chunked:
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+        return chunked  # without chunks, the body is delimited by closing the connection
 
 
 def sse(data: Any, event: str | None = None) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, Field
@@ -59,6 +60,12 @@ class Tool(ABC):
         """Do the work. `args` is an instance of `Params`, already validated."""
 
     def spec(self) -> ToolSpec:
+        return self._spec
+
+    @cached_property
+    def _spec(self) -> ToolSpec:
+        """Made once: pydantic builds a JSON schema in about half a millisecond, and every reply asks for it
+        before its request can go out."""
         schema = self.Params.model_json_schema()
         schema.pop("title", None)
         return ToolSpec(self.name, self.description, schema)

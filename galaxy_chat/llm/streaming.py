@@ -28,6 +28,7 @@ MAX_TRIES = 3
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 8.0
 MAX_ERROR_BODY = 2000
+DRAIN_S = 0.25  # how long to read on after a stream's end marker (see _read_to_end)
 
 STATUS_KINDS = {401: FaultKind.AUTH, 403: FaultKind.AUTH, 404: FaultKind.NOT_FOUND, 429: FaultKind.RATE_LIMITED}
 
@@ -98,9 +99,23 @@ async def sse_events(
                 raw = (await response.aread()).decode(errors="replace")
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
                 raise status_fault(response.status_code, host, raw, retry_after)
-            yield _guarded(EventSource(response).aiter_sse(), host)
+            events = _guarded(EventSource(response).aiter_sse(), host)
+            yield events
+            await _read_to_end(events)
     except httpx.TransportError as exc:
         raise transport_fault(exc, host) from None
+
+
+async def _read_to_end(events: AsyncIterator[ServerSentEvent]) -> None:
+    """After the caller stopped at the stream's end marker, read on to the end of the body (normally nothing
+    more comes): httpx gives a fully read connection back to its pool, so the next request skips a new TCP
+    and TLS handshake. A server that keeps talking is cut off after DRAIN_S."""
+    try:
+        async with asyncio.timeout(DRAIN_S):
+            async for _ in events:
+                pass
+    except (TimeoutError, LLMError):
+        pass  # the reply is complete either way; httpx closes this connection instead of pooling it
 
 
 async def _guarded(events: AsyncIterator[ServerSentEvent], host: str) -> AsyncIterator[ServerSentEvent]:
