@@ -72,6 +72,41 @@ def test_a_streamed_reply_and_stop(app_process, tmp_path: Path) -> None:
             assert errors == []
 
 
+# After every streamed change, the open tail as shown must equal a fresh parse of its text (the page adds
+# plain words to the last text node instead of parsing the tail again).
+TAIL_CHECK_JS = """() => {
+  window.__tail = {checked: 0, wrong: []};
+  window.socket.on('gc_text', message => {
+    const view = getElement(message.i), probe = document.createElement('div');
+    probe.innerHTML = view.text;
+    window.__tail.checked += 1;
+    if (probe.innerHTML !== view.$refs.tail.innerHTML) window.__tail.wrong.push([view.text, view.$refs.tail.innerHTML]);
+  });
+}"""
+TRICKY_MARKDOWN = ("Intro with **bold words** and *em* and `code` & more < less.\n\n- item one\n- item **two**\n\n"
+                   "> quoted words here\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+                   "```python\nx = 1 < 2\nprint(x)\n```\n\nEnd.")
+
+
+def test_streamed_markdown_shows_the_same_as_a_fresh_render_at_every_step(app_process, tmp_path: Path) -> None:
+    pieces = [TRICKY_MARKDOWN[i:i + 3] for i in range(0, len(TRICKY_MARKDOWN), 3)]
+    chunks: list[bytes | float] = []
+    for chunk in openai_text(*pieces):
+        chunks += [chunk, 0.02]  # each piece its own update
+    with scripted_model(tmp_path) as (llm, env):
+        llm.script(Reply(200, chunks))
+        server = app_process("--test-mode", **env)
+        with chromium_page(server.url) as (page, errors):
+            page.wait_for_function("window.socket !== undefined", timeout=10_000)
+            page.evaluate(TAIL_CHECK_JS)
+            send_and_wait(page, "Show me markdown")
+            page.locator(".gc-md pre").first.wait_for(timeout=5_000)
+            tail = page.evaluate("window.__tail")
+            assert tail["checked"] > len(pieces) // 2 and tail["wrong"] == []
+            assert page.locator(".gc-md table td", has_text="2").count() == 1
+            assert errors == []
+
+
 def test_a_tool_call_renders_a_plot_and_a_table(app_process, tmp_path: Path) -> None:
     query = '{"query": "SELECT month, SUM(revenue) AS revenue FROM monthly_sales GROUP BY month"}'
     with scripted_model(tmp_path) as (llm, env):

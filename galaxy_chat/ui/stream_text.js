@@ -28,12 +28,24 @@ export default {
       if (message.n <= this.at) return;
       this.at = message.n;
       const keep = message.k === undefined ? this.text.length : message.k;
+      const appended = keep === this.text.length && !message.c;
       this.text = this.text.slice(0, keep) + message.s;
       if (message.c) {
         this.$refs.done.insertAdjacentHTML("beforeend", this.text.slice(0, message.c));
         this.text = this.text.slice(message.c);
       }
+      if (appended && this.appendText(message.s)) return;
       this.$refs.tail.innerHTML = this.text;
+    },
+    // Most changes add plain words to the open block: added to its last text node, they cost a fraction of
+    // parsing the whole tail again. Anything the HTML parser would treat specially is parsed with the rest.
+    appendText(added) {
+      if (/[<&\r\0]/.test(added)) return false;
+      let node = this.$refs.tail.lastChild;
+      while (node && node.nodeType === Node.ELEMENT_NODE) node = node.lastChild;
+      if (!node || node.nodeType !== Node.TEXT_NODE) return false;
+      node.appendData(added);
+      return true;
     },
   },
 };
