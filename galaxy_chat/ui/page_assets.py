@@ -76,8 +76,10 @@ PAGE_JS = """
     });
   };
   listen();
-  setInterval(() => {
-    for (const dots of document.getElementsByClassName('gc-thinking')) dots.toggleAttribute('data-dim');
+  setInterval(() => {  // the "thinking" dots blink (page CSS); hidden ones (text has come) are left alone
+    for (const dots of document.getElementsByClassName('gc-thinking')) {
+      if (dots.checkVisibility()) dots.toggleAttribute('data-dim');
+    }
   }, 500);
   // The chat box's text, taken out of it (the box is emptied), to go with a send event; null when the
   // button shows Stop or the box is empty.
