@@ -5,6 +5,7 @@ Client-side on purpose: following the newest text and adding copy buttons costs 
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 from pygments.formatters import HtmlFormatter
@@ -50,11 +51,23 @@ PAGE_CSS = """
            align-items: center; justify-content: center; cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.5); }
 """
 
+# Utility classes that turns, tool cards and widgets use (plotly's own markup too: cursor-*) but the page at
+# load does not. UnoCSS writes the CSS for a class the first time it sees one, and a new style sheet
+# restyles the whole page, in the middle of a reply; so these are written with the page (a browser test
+# checks that a conversation with tools and widgets generates no CSS).
+LATER_CLASSES = [
+    "gap-0", "whitespace-pre-wrap", "break-words", "break-all", "font-mono", "text-left", "justify-end", "h-80",
+    "max-w-2xl", "w-96", "max-w-full", *(f"cursor-{kind}" for kind in (
+        "crosshair", "n-resize", "e-resize", "s-resize", "w-resize", "ne-resize", "nw-resize", "se-resize",
+        "sw-resize", "ew-resize", "ns-resize")),
+]
+
 PAGE_JS = """
 <button type="button" class="gc-jump" data-testid="jump-latest" title="Jump to latest" aria-label="Jump to latest"
         onclick="window.gcJumpToLatest()"><i class="material-icons">south</i></button>
 <script>
 (() => {
+  if (window.__unocss) window.__unocss.safelist = LATER_CLASSES;  // read when UnoCSS starts (deferred)
   // Changes to streaming replies ("gc_text", see stream_text.js) are taken from the moment the socket
   // exists: the first may come before the component that shows them has loaded; those wait for it here.
   window.gcTextEarly = new Map();
@@ -134,7 +147,7 @@ PAGE_JS = """
   });
 })();
 </script>
-"""
+""".replace("LATER_CLASSES", json.dumps(LATER_CLASSES))
 
 
 @cache
