@@ -107,7 +107,7 @@ def test_streamed_markdown_shows_the_same_as_a_fresh_render_at_every_step(app_pr
             assert errors == []
 
 
-PAGE_STYLES_JS = "() => [...document.querySelectorAll('style')].map(style => style.textContent).join('\\n')"
+UNOCSS_JS = "() => [...document.querySelectorAll('style[data-unocss-runtime-layer]')].map(s => s.textContent).join()"
 
 
 def test_a_tool_call_renders_a_plot_and_a_table(app_process, tmp_path: Path) -> None:
@@ -117,15 +117,17 @@ def test_a_tool_call_renders_a_plot_and_a_table(app_process, tmp_path: Path) -> 
                    Reply(200, openai_text("Revenue by month is above.")))
         server = app_process("--test-mode", **env)
         with chromium_page(server.url) as (page, errors):
-            css_at_load = page.evaluate(PAGE_STYLES_JS)
+            page.wait_for_function("!document.querySelector('#app.nicegui-unocss-loading')", timeout=10_000)
+            page.wait_for_timeout(500)  # UnoCSS has written the page's CSS
+            css_at_load = page.evaluate(UNOCSS_JS)
             send_and_wait(page, "Show revenue by month")
             page.locator(".js-plotly-plot").first.wait_for(timeout=15_000)
             page.locator(".q-table tbody tr").nth(9).wait_for(timeout=5_000)  # a page of 10 rows
             page.get_by_text("Revenue by month is above.").wait_for(timeout=5_000)
             send_and_wait(page, "/calc 1/0")  # a card in its error state
             page.locator(".gc-tool-error").wait_for(timeout=5_000)
-            # No CSS was generated on the way (a new style sheet restyles the whole page mid-reply).
-            assert page.evaluate(PAGE_STYLES_JS) == css_at_load
+            # UnoCSS generated no CSS on the way (a new style sheet restyles the whole page mid-reply).
+            assert "whitespace-pre-wrap" in css_at_load and page.evaluate(UNOCSS_JS) == css_at_load
             assert errors == []
 
 

@@ -51,13 +51,13 @@ PAGE_CSS = """
            align-items: center; justify-content: center; cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.5); }
 """
 
-# Utility classes that turns, tool cards and widgets use (plotly's own markup too: cursor-*) but the page at
-# load does not. UnoCSS writes the CSS for a class the first time it sees one, and a new style sheet
-# restyles the whole page, in the middle of a reply; so these are written with the page (a browser test
-# checks that a conversation with tools and widgets generates no CSS).
+# Utility classes that turns, tool cards and widgets use (plotly's markup too: cursor-*, svg-container) but
+# the page at load does not. UnoCSS writes the CSS for a class the first time it sees one, and a new style
+# sheet restyles the whole page, in the middle of a reply; so these are written with the page (a browser
+# test checks that a conversation with tools and widgets generates no CSS).
 LATER_CLASSES = [
     "gap-0", "whitespace-pre-wrap", "break-words", "break-all", "font-mono", "text-left", "justify-end", "h-80",
-    "max-w-2xl", "w-96", "max-w-full", *(f"cursor-{kind}" for kind in (
+    "max-w-2xl", "w-96", "max-w-full", "svg-container", *(f"cursor-{kind}" for kind in (
         "crosshair", "n-resize", "e-resize", "s-resize", "w-resize", "ne-resize", "nw-resize", "se-resize",
         "sw-resize", "ew-resize", "ns-resize")),
 ]
@@ -91,7 +91,7 @@ PAGE_JS = """
   listen();
   setInterval(() => {  // the "thinking" dots blink (page CSS); hidden ones (text has come) are left alone
     for (const dots of document.getElementsByClassName('gc-thinking')) {
-      if (dots.checkVisibility()) dots.toggleAttribute('data-dim');
+      if (!dots.checkVisibility || dots.checkVisibility()) dots.toggleAttribute('data-dim');  // older Safari: all
     }
   }, 500);
   // The chat box's text, taken out of it (the box is emptied), to go with a send event; null when the
