@@ -19,11 +19,12 @@ PAGE_CSS = """
 .gc-md table { border-collapse: collapse; margin: .5em 0; }
 .gc-md th, .gc-md td { border: 1px solid #555; padding: 2px 8px; }
 .gc-md a { color: #90caf9; }
-/* Waiting for the reply: dots that blink twice a second (PAGE_JS). Not a CSS animation: any running one
-   makes the browser draw every frame, so the first token waited for the next frame tick (~5 ms more). */
+/* Waiting for the reply: one, two, three dots, a step every 400 ms (PAGE_JS). Not a CSS animation: any running
+   one makes the browser draw every frame, so the first token waited for the next frame tick (~5 ms more). */
 .gc-thinking { display: block; height: 21px; width: 40px; }
 .gc-thinking::after { content: "•••"; font-size: 20px; letter-spacing: 3px; color: #9e9e9e; display: inline-block; }
-.gc-thinking[data-dim]::after { opacity: .3; }
+.gc-thinking[data-step="1"]::after { content: "•"; }
+.gc-thinking[data-step="2"]::after { content: "••"; }
 .gc-reply-body:has(> .gc-md > :not(:empty)) > .gc-thinking { display: none; }  /* text has come */
 .gc-md blockquote { border-left: 3px solid #666; margin: 0; padding-left: .8em; color: #bbb; }
 .gc-copy { position: absolute; top: 4px; right: 4px; font-size: 11px; padding: 1px 6px; border-radius: 4px;
@@ -89,11 +90,12 @@ PAGE_JS = """
     });
   };
   listen();
-  setInterval(() => {  // the "thinking" dots blink (page CSS); hidden ones (text has come) are left alone
+  setInterval(() => {  // the "thinking" dots step (page CSS); hidden ones (text has come) are left alone
     for (const dots of document.getElementsByClassName('gc-thinking')) {
-      if (!dots.checkVisibility || dots.checkVisibility()) dots.toggleAttribute('data-dim');  // older Safari: all
+      if (dots.checkVisibility && !dots.checkVisibility()) continue;  // (older Safari has no checkVisibility)
+      dots.dataset.step = dots.dataset.step % 3 + 1 || 1;
     }
-  }, 500);
+  }, 400);
   // The chat box's text, taken out of it (the box is emptied), to go with a send event; null when the
   // button shows Stop or the box is empty.
   window.gcTakeInput = (inputId, buttonId) => {
