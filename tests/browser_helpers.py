@@ -43,8 +43,16 @@ class ThreadedServer:
     def script(self, *replies: Reply) -> None:
         self.loop.call_soon_threadsafe(self.server.script, *replies)
 
+    async def _stop(self) -> None:
+        """Stop the server and end its connections' tasks, so none is left pending when the loop stops."""
+        await self.server.stop()
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 
