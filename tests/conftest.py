@@ -74,9 +74,10 @@ def app_process(tmp_path: Path) -> Iterator[Callable[..., AppProcess]]:
 
 
 @pytest.fixture
-async def llm_server() -> AsyncIterator[ScriptedServer]:
-    """A real HTTP server on 127.0.0.1 speaking whatever the test scripts (see tests/llm_server.py)."""
-    server = ScriptedServer()
+async def llm_server(request: pytest.FixtureRequest) -> AsyncIterator[ScriptedServer]:
+    """A real HTTP server on 127.0.0.1 speaking whatever the test scripts (see tests/llm_server.py). With
+    `@pytest.mark.parametrize("llm_server", [True], indirect=True)` it keeps connections open (keep_alive)."""
+    server = ScriptedServer(keep_alive=getattr(request, "param", False))
     await server.start()
     yield server
     await server.stop()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
 from galaxy_chat.llm.messages import ChatRequest, Message, ToolCall, ToolSpec, Usage
-from tests.llm_server import Reply, ScriptedServer
+from tests.llm_server import Reply
 from tests.llm_wire import anthropic_text, anthropic_tool_use, openai_text, openai_tool_calls, rechunk
 from tests.provider_helpers import SECRET_KEY, drain, hello_request, provider_for
 
@@ -125,30 +124,26 @@ async def test_anthropic_tool_use_blocks_and_tool_results(llm_server, client) ->
     ]}
 
 
-@pytest.fixture
-async def keep_alive_server() -> AsyncIterator[ScriptedServer]:
-    server = ScriptedServer(keep_alive=True)
-    await server.start()
-    yield server
-    await server.stop()
+KEEP_ALIVE = pytest.mark.parametrize("llm_server", [True], indirect=True)
 
 
+@KEEP_ALIVE
 @pytest.mark.parametrize("provider, wire", [("openai", openai_text), ("anthropic", anthropic_text)])
-async def test_the_next_reply_reuses_the_connection(keep_alive_server, client, provider, wire) -> None:
+async def test_the_next_reply_reuses_the_connection(llm_server, client, provider, wire) -> None:
     """A hosted API keeps the connection open: a new one per reply would cost a TLS handshake each time."""
-    keep_alive_server.script(Reply(200, wire("One")), Reply(200, wire("Two")))
-    first, _ = await drain(provider_for(keep_alive_server, client, provider))
-    second, _ = await drain(provider_for(keep_alive_server, client, provider))
+    llm_server.script(Reply(200, wire("One")), Reply(200, wire("Two")))
+    first, _ = await drain(provider_for(llm_server, client, provider))
+    second, _ = await drain(provider_for(llm_server, client, provider))
     assert (first, second) == (["One"], ["Two"])
-    assert keep_alive_server.connections == 1
+    assert llm_server.connections == 1
 
 
-async def test_a_server_that_talks_on_after_done_does_not_hold_up_the_reply(keep_alive_server, client) -> None:
-    keep_alive_server.script(Reply(200, [*openai_text("Hi"), 5.0, b": still here\n\n"]),
-                             Reply(200, openai_text("Next")))
+@KEEP_ALIVE
+async def test_a_server_that_talks_on_after_done_does_not_hold_up_the_reply(llm_server, client) -> None:
+    llm_server.script(Reply(200, [*openai_text("Hi"), 5.0, b": still here\n\n"]), Reply(200, openai_text("Next")))
     began = time.monotonic()
-    pieces, done = await drain(provider_for(keep_alive_server, client))
+    pieces, done = await drain(provider_for(llm_server, client))
     assert (pieces, done.finish_reason) == (["Hi"], "stop")
     assert time.monotonic() - began < 2.0
-    assert (await drain(provider_for(keep_alive_server, client)))[0] == ["Next"]
-    assert keep_alive_server.connections == 2  # the talkative connection was closed, not reused
+    assert (await drain(provider_for(llm_server, client)))[0] == ["Next"]
+    assert llm_server.connections == 2  # the talkative connection was closed, not reused

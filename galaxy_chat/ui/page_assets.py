@@ -55,7 +55,8 @@ PAGE_CSS = """
 # Utility classes that turns, tool cards and widgets use (plotly's markup too: cursor-*, svg-container) but
 # the page at load does not. UnoCSS writes the CSS for a class the first time it sees one, and a new style
 # sheet restyles the whole page, in the middle of a reply; so these are written with the page (a browser
-# test checks that a conversation with tools and widgets generates no CSS).
+# test checks that a conversation with tools and widgets generates no CSS). UnoCSS reads its config when its
+# deferred script starts, after the page's inline scripts have run.
 LATER_CLASSES = [
     "gap-0", "whitespace-pre-wrap", "break-words", "break-all", "font-mono", "text-left", "justify-end", "h-80",
     "max-w-2xl", "w-96", "max-w-full", "svg-container", *(f"cursor-{kind}" for kind in (
@@ -63,12 +64,12 @@ LATER_CLASSES = [
         "sw-resize", "ew-resize", "ns-resize")),
 ]
 
-PAGE_JS = """
+PAGE_JS = f"""<script>if (window.__unocss) window.__unocss.safelist = {json.dumps(LATER_CLASSES)};</script>
+""" + """
 <button type="button" class="gc-jump" data-testid="jump-latest" title="Jump to latest" aria-label="Jump to latest"
         onclick="window.gcJumpToLatest()"><i class="material-icons">south</i></button>
 <script>
 (() => {
-  if (window.__unocss) window.__unocss.safelist = LATER_CLASSES;  // read when UnoCSS starts (deferred)
   // Changes to streaming replies ("gc_text", see stream_text.js) are taken from the moment the socket
   // exists: the first may come before the component that shows them has loaded; those wait for it here.
   window.gcTextEarly = new Map();
@@ -149,7 +150,7 @@ PAGE_JS = """
   });
 })();
 </script>
-""".replace("LATER_CLASSES", json.dumps(LATER_CLASSES))
+"""
 
 
 @cache
