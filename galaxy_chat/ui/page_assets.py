@@ -64,8 +64,30 @@ LATER_CLASSES = [
         "sw-resize", "ew-resize", "ns-resize")),
 ]
 
-PAGE_JS = f"""<script>if (window.__unocss) window.__unocss.safelist = {json.dumps(LATER_CLASSES)};</script>
-""" + """
+# NiceGUI hands UnoCSS every class name the first time it appears on the page, Quasar's and ours included;
+# each name UnoCSS has not seen makes it write all its style sheets again, unchanged, and that restyles the
+# whole page (at a fresh tab's first message, when a field takes focus, when a reply's footer comes). So
+# UnoCSS is only given names that are utilities it has not written yet.
+UNOCSS_JS = """<script>
+if (window.__unocss) {
+  window.__unocss.safelist = """ + json.dumps(LATER_CLASSES) + """;
+  window.__unocss.runtime = {...window.__unocss.runtime, ready: runtime => {
+    const extract = runtime.extract, seen = new Set(window.__unocss.safelist);
+    runtime.extract = async classes => {
+      const fresh = [];
+      for (const name of classes.split(/\\s+/)) {
+        if (!name || seen.has(name)) continue;
+        seen.add(name);
+        if (await runtime.uno.parseToken(name)) fresh.push(name);
+      }
+      if (fresh.length) await extract(fresh.join(" "));
+    };
+    return false;  // as NiceGUI has it: UnoCSS's own observer stays off, NiceGUI's feeds it
+  }};
+}
+</script>"""
+
+PAGE_JS = UNOCSS_JS + """
 <button type="button" class="gc-jump" data-testid="jump-latest" title="Jump to latest" aria-label="Jump to latest"
         onclick="window.gcJumpToLatest()"><i class="material-icons">south</i></button>
 <script>
