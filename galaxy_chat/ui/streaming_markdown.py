@@ -93,7 +93,7 @@ class StreamingMarkdown:
 
     def append(self, text: str) -> None:
         self.text += text
-        wait = PACER.interval(id(self), self.render_s) - (time.monotonic() - self.last_flush)
+        wait = PACER.delay(id(self), self.last_flush, self.render_s)
         if wait <= 0:
             self.flush()
         elif self.timer is None:
