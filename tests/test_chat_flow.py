@@ -100,6 +100,10 @@ async def test_tools_lock_after_the_first_message_and_new_chat_unlocks(simulated
         await user.open("/")
         (tools,) = user.find(marker="tools-select").elements
         assert tools.enabled and set(tools.value) >= {"calculator", "sql_query"}
+        # Each tool with its description, one line each, under the field.
+        assert "calculator: Evaluate an arithmetic expression" in tools.props["hint"]
+        assert "\nsql_query: Run one read-only SQLite SELECT" in tools.props["hint"]
+        await user.should_not_see("Locked for this chat")
         tools.set_value(["calculator"])
         await send(user, "/calc 1+1")
         await wait_until_idle(user)
@@ -111,6 +115,7 @@ async def test_tools_lock_after_the_first_message_and_new_chat_unlocks(simulated
         user.find(marker="new-chat-button").click()
         await user.should_not_see(marker="message-user")
         assert tools.enabled and "sql_query" in tools.value
+        await user.should_not_see("Locked for this chat")
 
 
 async def test_export_downloads_the_conversation(simulated_app, tmp_path) -> None:

@@ -16,10 +16,9 @@ from galaxy_chat.services import Services
 from galaxy_chat.ui.export_menu import export_menu
 from galaxy_chat.ui.feedback_views import feedback_button, thumbs
 from galaxy_chat.ui.marks import hint, testid
-from galaxy_chat.ui.page_assets import PAGE_CSS, PAGE_JS, code_css
+from galaxy_chat.ui.page_assets import add_page_assets
 from galaxy_chat.ui.page_header import ModelSelect, StatusLight, model_options
 from galaxy_chat.ui.session_drawer import SessionDrawer
-from galaxy_chat.ui.streaming_markdown import preload_html
 from galaxy_chat.ui.turn_view import TurnView
 from galaxy_chat.web.identity import current_user
 from tools.widgets import CallTool, SendPrompt
@@ -83,9 +82,6 @@ class ChatPage:
 
     def build(self) -> None:
         settings = self.services.settings
-        ui.add_css(PAGE_CSS + code_css())
-        ui.add_body_html(PAGE_JS)
-        ui.add_head_html(preload_html())
         tools = {name: self.services.tools.tools[name].description for name in self.services.tools_for(self.user)}
         sources = self.services.data.descriptions(self.services.data_sources_for(self.user))
         self.drawer = SessionDrawer(tools, sources)
@@ -108,7 +104,8 @@ class ChatPage:
             export_menu(lambda: self.session, settings.app_name).props("flat round dense")
             feedback_button(self.general_feedback).props("flat round dense")
         self.conversation = ui.column().classes("gc-main grow gap-3 px-2 pb-4").mark("conversation")
-        with ui.footer().classes("bg-grey-10 px-2 py-2"), ui.row().classes("gc-main items-end no-wrap gap-2"):
+        # The box and the button sit in the footer itself, centred (page CSS), not in a row of their own.
+        with ui.footer().classes("gc-footer bg-grey-10 px-2 py-2 items-end no-wrap gap-2 justify-center"):
             placeholder = "Message (Enter sends, Shift+Enter adds a line, / for commands)"
             self.input = testid(ui.textarea(placeholder=placeholder).props("autogrow outlined dense autofocus")
                                 .classes("gc-input grow"), "chat-input")
@@ -235,6 +232,8 @@ class ChatPage:
 
 
 def register_chat_page(services: Services) -> None:
+    add_page_assets()
+
     @ui.page("/", title=services.settings.app_name)
     def chat_page(request: Request, client: Client) -> None:
         ChatPage(services, current_user(request), client)

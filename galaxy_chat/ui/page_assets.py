@@ -8,10 +8,14 @@ from __future__ import annotations
 import json
 from functools import cache
 
+from nicegui import Client, ui
 from pygments.formatters import HtmlFormatter
+
+from galaxy_chat.ui.streaming_markdown import preload_html
 
 PAGE_CSS = """
 .gc-main { max-width: 980px; margin: 0 auto; width: 100%; }
+.gc-footer > .gc-input { max-width: 930px; }  /* with the button: the conversation's 980 px */
 .gc-input textarea { min-height: 4.5em; max-height: 40vh; overflow-y: auto !important; }
 .gc-md { overflow-wrap: anywhere; line-height: 1.5; }
 .gc-md p { margin: 0 0 .6em 0; }
@@ -47,19 +51,21 @@ PAGE_CSS = """
 .gc-email::before, .gc-locked::before { font-family: "Material Icons"; vertical-align: middle; margin-right: 4px; }
 .gc-email::before { content: "account_circle"; font-size: 20px; }
 .gc-locked::before { content: "lock"; font-size: 16px; }
+.gc-drawer::before { content: "This chat"; font-size: 1rem; font-weight: 500; line-height: 1.75rem; }
+.gc-described .q-field__messages { white-space: pre-line; line-height: 1.45; }
 .gc-jump { position: fixed; bottom: calc(40vh / 3 + 90px); right: 24px; display: none; z-index: 10; width: 42px;
            height: 42px; border-radius: 50%; border: none; background: var(--q-primary); color: #fff;
            align-items: center; justify-content: center; cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.5); }
 """
 
-# Utility classes that turns, tool cards and widgets use (plotly's markup too: cursor-*, svg-container) but
-# the page at load does not. UnoCSS writes the CSS for a class the first time it sees one, and a new style
-# sheet restyles the whole page, in the middle of a reply; so these are written with the page (a browser
-# test checks that a conversation with tools and widgets generates no CSS). UnoCSS reads its config when its
-# deferred script starts, after the page's inline scripts have run.
+# Utility classes that turns, tool cards and widgets use (plotly's markup too: cursor-*, svg-container;
+# `hidden` is NiceGUI's set_visibility(False)) but the page at load does not. UnoCSS writes the CSS for a
+# class the first time it sees one, and a new style sheet restyles the whole page, in the middle of a reply;
+# so these are written with the page (a browser test checks that a conversation with tools and widgets
+# writes no CSS). UnoCSS reads its config when its deferred script starts, after the page's inline scripts.
 LATER_CLASSES = [
-    "gap-0", "whitespace-pre-wrap", "break-words", "break-all", "font-mono", "text-left", "justify-end", "h-80",
-    "max-w-2xl", "w-96", "max-w-full", "svg-container", *(f"cursor-{kind}" for kind in (
+    "hidden", "gap-0", "whitespace-pre-wrap", "break-words", "break-all", "font-mono", "text-left", "justify-end",
+    "h-80", "max-w-2xl", "w-96", "max-w-full", "svg-container", *(f"cursor-{kind}" for kind in (
         "crosshair", "n-resize", "e-resize", "s-resize", "w-resize", "ne-resize", "nw-resize", "se-resize",
         "sw-resize", "ew-resize", "ns-resize")),
 ]
@@ -72,6 +78,7 @@ UNOCSS_JS = """<script>
 if (window.__unocss) {
   window.__unocss.safelist = """ + json.dumps(LATER_CLASSES) + """;
   window.__unocss.runtime = {...window.__unocss.runtime, ready: runtime => {
+    if (!runtime.uno || !runtime.uno.parseToken) return false;  // another UnoCSS: left as it is
     const extract = runtime.extract, seen = new Set(window.__unocss.safelist);
     runtime.extract = async classes => {
       const fresh = [];
@@ -179,3 +186,13 @@ PAGE_JS = UNOCSS_JS + """
 def code_css() -> str:
     """Pygments colours for highlighted code blocks, dark."""
     return HtmlFormatter(style="monokai").get_style_defs(".codehilite") + "\n.codehilite { background: #1e1e1e; }"
+
+
+def add_page_assets() -> None:
+    """The page's CSS and script, once for all pages: one copy in the process, not one per open tab (added
+    per page, they were ~27 KB of every tab's memory)."""
+    if PAGE_JS in Client.shared_body_html:  # already there (the app was set up twice in one process)
+        return
+    ui.add_css(PAGE_CSS + code_css(), shared=True)
+    ui.add_body_html(PAGE_JS, shared=True)
+    ui.add_head_html(preload_html(), shared=True)

@@ -13,6 +13,16 @@ def first_sentence(text: str) -> str:
 
 
 LOCK_TEXT = "Locked for this chat: start a New chat to change tools or data sources."
+NO_SOURCES = "No data sources are available to you."
+
+
+def choices(label: str, described: dict[str, str], value: list[str]) -> ui.select:
+    """A multi-select whose descriptions, one line per choice, are its hint: a prop, not an element of their
+    own (elements are most of what an open tab costs the server)."""
+    select = ui.select(sorted(described), multiple=True, value=value, label=label).props(
+        "use-chips outlined dense options-dense hide-bottom-space").classes("w-full gc-described")
+    select.props["hint"] = "\n".join(f"{name}: {text}" for name, text in sorted(described.items())) or NO_SOURCES
+    return select
 
 
 class SessionDrawer:
@@ -20,31 +30,16 @@ class SessionDrawer:
         """`tools` and `sources` map each name this user may use to its description."""
         self.tools = tools
         self.sources = sources
+        self.lock_note: ui.label | None = None  # made when first locked
+        # Its heading ("This chat") is drawn by the page's CSS.
         with ui.left_drawer(value=False, bordered=True).props("width=300 breakpoint=1023 show-if-above").classes(
-            "bg-grey-10 q-pa-md gap-3"
+            "gc-drawer bg-grey-10 q-pa-md gap-3"
         ) as self.drawer:
-            ui.label("This chat").classes("text-subtitle1 font-medium")
-            self.lock_note = ui.label(LOCK_TEXT).classes("gc-locked text-caption text-grey-5").mark("lock-note")
-            self.lock_note.set_visibility(False)
-            self.tool_select = testid(
-                ui.select(sorted(tools), multiple=True, value=sorted(tools), label="Tools")
-                .props("use-chips outlined dense options-dense").classes("w-full"),
-                "tools-select",
-            )
-            # One label per list, not one per line: elements are most of what an open tab costs the server.
-            ui.label("\n".join(f"{name}: {first_sentence(text)}" for name, text in sorted(tools.items()))).classes(
-                "text-caption text-grey-5 whitespace-pre-line")
-            self.source_select = testid(
-                ui.select(sorted(sources), multiple=True, value=[], label="Data sources")
-                .props("use-chips outlined dense options-dense").classes("w-full"),
-                "data-select",
-            )
-            if not sources:  # said by the field itself (a hint is a prop, not an element)
-                self.source_select.props["hint"] = "No data sources are available to you."
+            short = {name: first_sentence(text) for name, text in tools.items()}
+            self.tool_select = testid(choices("Tools", short, sorted(tools)), "tools-select")
+            self.source_select = testid(choices("Data sources", sources, []), "data-select")
+            if not sources:
                 self.source_select.disable()
-            if sources:
-                ui.label("\n".join(f"{name}: {text}" for name, text in sorted(sources.items()))).classes(
-                    "text-caption text-grey-5 whitespace-pre-line")
 
     @property
     def selected_tools(self) -> list[str]:
@@ -55,7 +50,12 @@ class SessionDrawer:
         return list(self.source_select.value or [])
 
     def lock(self, locked: bool) -> None:
-        self.lock_note.set_visibility(locked)
+        if locked and self.lock_note is None:
+            with self.drawer:
+                self.lock_note = ui.label(LOCK_TEXT).classes("gc-locked text-caption text-grey-5").mark("lock-note")
+            self.lock_note.move(target_index=0)
+        if self.lock_note is not None:
+            self.lock_note.set_visibility(locked)
         self.tool_select.set_enabled(not locked)
         self.source_select.set_enabled(not locked and bool(self.sources))
 
