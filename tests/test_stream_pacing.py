@@ -82,9 +82,9 @@ def test_five_replies_at_once_keep_the_update_budget_and_no_token_waits_a_whole_
 
 def test_a_reply_at_full_speed_is_sent_in_batches_about_a_frame_apart() -> None:
     waits, updates = play(steady(1, 2000, 0.0005))
-    assert min(gaps(updates)) >= FRAME_S - SLACK_S - 1e-9
+    assert min(gaps(updates)) >= FRAME_S - 1e-9
     assert len(updates) < 2000 / 20
-    assert max(waits) <= FRAME_S + SLACK_S + 1e-9
+    assert max(waits) <= FRAME_S + 2 * SLACK_S + 1e-9
 
 
 def test_a_reply_whose_tail_is_dear_to_render_updates_less_often() -> None:

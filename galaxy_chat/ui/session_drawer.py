@@ -12,6 +12,7 @@ def first_sentence(text: str) -> str:
     return head if head.endswith(".") else head + "."
 
 
+OPEN_TEXT = "Choose what this chat may use: it is fixed once you send the first message."
 LOCK_TEXT = "Locked for this chat: start a New chat to change tools or data sources."
 NO_SOURCES = "No data sources are available to you."
 
@@ -30,11 +31,12 @@ class SessionDrawer:
         """`tools` and `sources` map each name this user may use to its description."""
         self.tools = tools
         self.sources = sources
-        self.lock_note: ui.label | None = None  # made when first locked
         # Its heading ("This chat") is drawn by the page's CSS.
         with ui.left_drawer(value=False, bordered=True).props("width=300 breakpoint=1023 show-if-above").classes(
             "gc-drawer bg-grey-10 q-pa-md gap-3"
         ) as self.drawer:
+            # Always there, its text changing: a note made at the first lock would re-render the whole drawer.
+            self.note = ui.label(OPEN_TEXT).classes("text-caption text-grey-5").mark("lock-note")
             short = {name: first_sentence(text) for name, text in tools.items()}
             self.tool_select = testid(choices("Tools", short, sorted(tools)), "tools-select")
             self.source_select = testid(choices("Data sources", sources, []), "data-select")
@@ -50,12 +52,8 @@ class SessionDrawer:
         return list(self.source_select.value or [])
 
     def lock(self, locked: bool) -> None:
-        if locked and self.lock_note is None:
-            with self.drawer:
-                self.lock_note = ui.label(LOCK_TEXT).classes("gc-locked text-caption text-grey-5").mark("lock-note")
-            self.lock_note.move(target_index=0)
-        if self.lock_note is not None:
-            self.lock_note.set_visibility(locked)
+        self.note.set_text(LOCK_TEXT if locked else OPEN_TEXT)
+        self.note.classes(add="gc-locked" if locked else None, remove=None if locked else "gc-locked")
         self.tool_select.set_enabled(not locked)
         self.source_select.set_enabled(not locked and bool(self.sources))
 
