@@ -122,7 +122,8 @@ def test_a_tool_call_renders_a_plot_and_a_table(app_process, tmp_path: Path) -> 
     query = '{"query": "SELECT month, SUM(revenue) AS revenue FROM monthly_sales GROUP BY month"}'
     with scripted_model(tmp_path) as (llm, env):
         llm.script(Reply(200, openai_tool_calls(("call_1", "sql_query", [query]))),
-                   Reply(200, openai_text("Revenue by month is above.")))
+                   Reply(200, openai_text("Revenue by month is above.")),
+                   Reply.json({"error": {"message": "bad key"}}, status=401))
         server = app_process("--test-mode", **env)
         with chromium_page(server.url) as (page, errors):
             page.wait_for_function("!document.querySelector('#app.nicegui-unocss-loading')", timeout=10_000)
@@ -135,9 +136,12 @@ def test_a_tool_call_renders_a_plot_and_a_table(app_process, tmp_path: Path) -> 
             page.get_by_text("Revenue by month is above.").wait_for(timeout=5_000)
             send_and_wait(page, "/calc 1/0")  # a card in its error state
             page.locator(".gc-tool-error").wait_for(timeout=5_000)
+            send_and_wait(page, "And now?")  # the model fails: a toast, and an inline error with Retry
+            page.get_by_text("Retry").wait_for(timeout=5_000)
+            page.locator(".q-notification").first.wait_for(timeout=5_000)
             page.wait_for_timeout(300)
             # UnoCSS wrote no CSS on the way, not even the same again: a style sheet written restyles the whole
-            # page, in the middle of a reply.
+            # page, in the middle of a reply (a button with a label and a toast bring new utility classes).
             assert page.evaluate("window.__cssWrites") == 0
             # A utility class the page has not used yet (a custom widget's, say) still gets its CSS.
             page.evaluate("document.body.insertAdjacentHTML('beforeend', '<div class=\"mt-[13px]\"></div>')")

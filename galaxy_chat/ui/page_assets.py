@@ -58,16 +58,17 @@ PAGE_CSS = """
            align-items: center; justify-content: center; cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.5); }
 """
 
-# Utility classes that turns, tool cards and widgets use (plotly's markup too: cursor-*, svg-container;
-# `hidden` is NiceGUI's set_visibility(False)) but the page at load does not. UnoCSS writes the CSS for a
-# class the first time it sees one, and a new style sheet restyles the whole page, in the middle of a reply;
-# so these are written with the page (a browser test checks that a conversation with tools and widgets
-# writes no CSS). UnoCSS reads its config when its deferred script starts, after the page's inline scripts.
+# Utility classes that turns, tool cards, widgets and toasts use (plotly's markup too: cursor-*,
+# svg-container; `hidden` is NiceGUI's set_visibility(False), `block` a Quasar button's label, `items-stretch`
+# a toast's) but the page at load does not. UnoCSS writes the CSS for a class the first time it sees one, and
+# a new style sheet restyles the whole page, in the middle of a reply; so these are written with the page (a
+# browser test checks that a conversation with tools, widgets and a failed reply writes no CSS). UnoCSS reads
+# its config when its deferred script starts, after the page's inline scripts.
 LATER_CLASSES = [
-    "hidden", "gap-0", "whitespace-pre-wrap", "break-words", "break-all", "font-mono", "text-left", "justify-end",
-    "h-80", "max-w-2xl", "w-96", "max-w-full", "svg-container", *(f"cursor-{kind}" for kind in (
-        "crosshair", "n-resize", "e-resize", "s-resize", "w-resize", "ne-resize", "nw-resize", "se-resize",
-        "sw-resize", "ew-resize", "ns-resize")),
+    "hidden", "block", "items-stretch", "gap-0", "whitespace-pre-wrap", "break-words", "break-all", "font-mono",
+    "text-left", "justify-end", "h-80", "max-w-2xl", "w-96", "max-w-full", "svg-container",
+    *(f"cursor-{kind}" for kind in ("crosshair", "n-resize", "e-resize", "s-resize", "w-resize", "ne-resize",
+                                     "nw-resize", "se-resize", "sw-resize", "ew-resize", "ns-resize")),
 ]
 
 # NiceGUI hands UnoCSS every class name the first time it appears on the page, Quasar's and ours included;
