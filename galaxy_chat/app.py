@@ -65,6 +65,9 @@ def run_options(settings: Settings) -> dict[str, Any]:
         "timeout_graceful_shutdown": settings.shutdown_timeout_s,
         "show_welcome_message": False,
         "ws_per_message_deflate": settings.ws_compression,
+        # The identity check needs the real TCP peer: uvicorn would otherwise take it from X-Forwarded-For
+        # for loopback peers, and anything on this host could pose as the trusted proxy.
+        "proxy_headers": False,
         # UnoCSS instead of the Tailwind runtime, same class names (Tailwind 3's): Tailwind's in-browser compiler
         # scanned every change of the page, a new turn cost the browser ~10 ms more before its first token.
         "unocss": "wind3",

@@ -81,6 +81,21 @@ class Services:
             return self.models.default_name or ""
         return available[0] if available else (permitted[0] if permitted else "")
 
+    def model_notice(self, user: User, model: str) -> str:
+        """Why `model` cannot answer `user` now, with what to do about it; empty when nothing is known wrong."""
+        config = self.models.get(model) if model in self.models_for(user) else None
+        if config is None:
+            return ("No language model is configured for you. Add one to config/llms.yml or set LLM_BASE_URL "
+                    "(see “Models” in the README). The commands below work without a model.")
+        if not config.available:
+            return (f"The model {config.name} is unavailable: {config.unavailable_reason}. See “Models” in the "
+                    "README. The commands below work without a model.")
+        status = self.health.status(config).public()
+        if status.get("status") == "error":
+            return (f"The model {config.name} failed its last check: {status.get('error')} Check its base_url and key "
+                    "(see “Models” in the README). The commands below work without a model.")
+        return ""
+
     def tool_binder(self, user: User) -> Callable[[str, list[str]], BoundTools]:
         def bind(session_id: str, selected: list[str]) -> BoundTools:
             context = ToolContext(user=user, session_id=session_id, settings=self.settings, policy=self.policy)

@@ -249,3 +249,16 @@ def test_the_page_fits_a_phone_and_a_wide_screen(app_process) -> None:
             assert header["x"] + header["width"] <= width  # the whole header fits
             assert box.bounding_box()["height"] >= 3 * 18  # at least three rows
             assert errors == []
+
+
+def test_a_newcomer_clicks_a_welcome_example_and_gets_a_plot(app_process) -> None:
+    shipped = str(Path(__file__).resolve().parent.parent / "config" / "permissions.yml")
+    server = app_process("--test-mode", PERMISSIONS_FILE=shipped)
+    with chromium_page(server.url, width=375, height=800) as (page, errors):
+        welcome = page.get_by_test_id("welcome")
+        welcome.get_by_text("No language model is configured", exact=False).wait_for(timeout=10_000)
+        welcome.get_by_text("/python", exact=False).click()
+        page.get_by_test_id("tool-card").get_by_text("python", exact=True).wait_for(timeout=20_000)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=20_000)
+        assert welcome.count() == 0  # gone with the first message
+        assert errors == []

@@ -18,7 +18,8 @@ async def test_a_streamed_reply_renders_as_markdown(simulated_app, llm_server, t
     llm_server.script(Reply(200, openai_text("Here is **bold**", " and a list:\n\n", "- one\n- two\n")))
     async with simulated_app(TEST_MODE="true", **model_file(tmp_path, llm_server)) as user:
         await user.open("/")
-        await user.should_not_see(marker="no-model-banner")
+        await user.should_see(marker="welcome")
+        await user.should_not_see("No language model is configured")
         await send(user, "Hello")
         await wait_until_idle(user)
         html = assistant_html(user)
@@ -111,7 +112,7 @@ async def test_tools_lock_after_the_first_message_and_new_chat_unlocks(simulated
         await user.should_see("Locked for this chat")
         await send(user, "/sql SELECT 1")
         await wait_until_idle(user)
-        await user.should_see("Unknown command /sql")
+        await user.should_see("`/sql` is not chosen for this chat")
         user.find(marker="new-chat-button").click()
         await user.should_not_see(marker="message-user")
         assert tools.enabled and "sql_query" in tools.value

@@ -26,13 +26,6 @@ async def test_test_mode_shows_a_badge(simulated_app) -> None:
         await user.should_see("test@test.com", marker="user-email")
 
 
-async def test_without_a_model_a_banner_points_to_the_commands(simulated_app) -> None:
-    async with simulated_app(TEST_MODE="true") as user:
-        await user.open("/")
-        await user.should_see("No language model is available", marker="no-model-banner")
-        await user.should_see("try /help", marker="no-model-banner")
-
-
 async def test_commands_work_without_any_model(simulated_app) -> None:
     async with simulated_app(TEST_MODE="true") as user:
         await user.open("/")

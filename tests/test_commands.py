@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from access.yaml_policy import YamlPolicy
 from galaxy_chat.core.commands import is_command, run_command, split_command
 from galaxy_chat.core.events import Done, Error, TextDelta, ToolCallFinished, ToolCallStarted
+from galaxy_chat.core.users import User
 from galaxy_chat.settings import load_settings
 from tests.tool_doubles import BrokenTool, EchoTool, SleepyTool, make_context
+from tools.base import ToolContext
 from tools.registry import ToolRegistry
 
 
@@ -61,4 +64,19 @@ async def test_commands_respect_the_selection_and_policy() -> None:
     settings = load_settings(env_file=None)
     bound = ToolRegistry([EchoTool], settings).bind(make_context(settings), selected=[])
     (error, _) = await events_of("/echo hi", bound)
-    assert error.message == "Unknown command /echo. Commands you can use: none, /help."
+    assert error.message == "`/echo` is not chosen for this chat: start a New chat and pick echo in the drawer."
+    (help_reply, _) = await events_of("/help", bound)
+    assert "Not chosen for this chat: `/echo`" in help_reply.text
+
+
+async def test_a_command_the_person_may_not_use_says_so() -> None:
+    settings = load_settings(env_file=None)
+    policy = YamlPolicy.parse("groups:\n  default:\n    tools: [sleepy]\n", "p.yml")
+    context = ToolContext(user=User("bob@example.com"), session_id="s-1", settings=settings, policy=policy)
+    bound = ToolRegistry([EchoTool, SleepyTool], settings).bind(context)
+    (error, done) = await events_of("/echo hi", bound)
+    assert error.message == "`/echo` is not enabled for you: your permissions do not include the echo tool."
+    assert error.kind == "command_not_enabled" and isinstance(done, Done)
+    (help_reply, _) = await events_of("/help", bound)
+    assert "Not enabled for you: `/echo`." in help_reply.text
+    assert "Unknown command" in (await events_of("/nothing", bound))[0].message

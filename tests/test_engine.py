@@ -196,5 +196,7 @@ async def test_the_log_records_the_whole_exchange(make) -> None:
                      "model_call", "text", "model_reply", "done", "session_end"]
     assert lines[1] == {**lines[1], "text": "What is it?", "model": "Test openai"}
     assert "".join(line["text"] for line in lines if line["type"] == "text") == "It is 42."
+    replies = [line for line in lines if line["type"] == "model_reply"]
+    assert [reply["text"] for reply in replies] == ["", "It is 42."]  # each reply whole, on one line
     assert next(x for x in lines if x["type"] == "model_call")["tools"] == ["sql_query"]
     assert json.dumps(lines).count("sk-") == 0

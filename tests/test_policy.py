@@ -95,6 +95,7 @@ def test_shipped_permissions_file_is_valid_and_sensible() -> None:
     assert policy.tools_for(everyone, TOOLS) == ["calculator", "sql_query", "user_lookup"]
     assert policy.data_sources_for(everyone, SOURCES) == ["handbook", "hr_policies"]
     assert policy.tools_for(User("ada@example.com"), TOOLS) == TOOLS
+    assert policy.tools_for(User("test@test.com"), TOOLS) == TOOLS  # the quick start's test-mode user
     contractor = User("sam.ext@galaxy.example")  # staff and contractor: the deny wins
     assert not policy.can_use(contractor, "tool", "user_lookup")
     assert not policy.can_use(contractor, "data_source", "hr_policies")

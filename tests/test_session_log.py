@@ -167,6 +167,8 @@ async def test_lines_reach_the_disk_while_the_session_is_running(llm_server, tmp
         assert secret not in raw
     finished = next(x for x in lines if x["type"] == "tool_call_finished")
     assert finished["text"] == f"env: LLM_API_KEY={REDACTED} PROXY={REDACTED} MODEL={REDACTED}"
+    reply = [x for x in lines if x["type"] == "model_reply"][1]
+    assert reply["text"] == f"The key is {REDACTED}."  # the whole reply, redacted like the rest
     error = next(x for x in lines if x["type"] == "error")
     assert REDACTED in error["detail"] and error["traceback"]
     assert lines[-1]["type"] == "session_end"

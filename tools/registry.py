@@ -88,16 +88,19 @@ class ToolRegistry:
         """The tools one session may use: the policy's grant, narrowed to the person's selection."""
         permitted = set(context.policy.tools_for(context.user, self.names()))
         chosen = permitted if selected is None else permitted & set(selected)
-        return BoundTools(self, context, [name for name in self.names() if name in chosen])
+        return BoundTools(self, context, [name for name in self.names() if name in chosen],
+                          [name for name in self.names() if name in permitted])
 
 
 class BoundTools:
     """A ToolRunner for one session: only its permitted tools, with its context."""
 
-    def __init__(self, registry: ToolRegistry, context: ToolContext, names: list[str]) -> None:
+    def __init__(self, registry: ToolRegistry, context: ToolContext, names: list[str],
+                 permitted: list[str] | None = None) -> None:
         self.registry = registry
         self.context = context
         self.allowed = names
+        self.permitted = names if permitted is None else permitted  # the policy's grant, before the selection
 
     def specs(self) -> list[ToolSpec]:
         return [self.registry.tools[name].spec() for name in self.allowed]
@@ -105,6 +108,14 @@ class BoundTools:
     def commands(self) -> dict[str, Tool]:
         tools = (self.registry.tools[name] for name in self.allowed)
         return {tool.command: tool for tool in tools if tool.command}
+
+    def withheld_commands(self) -> dict[str, tuple[str, str]]:
+        """Command words of this server's tools that this session cannot run -> (tool name, reason): the
+        reason is "not_permitted" (the policy) or "not_selected" (not chosen for this chat)."""
+        return {
+            tool.command: (name, "not_selected" if name in self.permitted else "not_permitted")
+            for name, tool in self.registry.tools.items() if tool.command and name not in self.allowed
+        }
 
     async def run(self, call: ToolCall) -> ToolResult:
         tool = self.registry.tools.get(call.name)

@@ -18,6 +18,8 @@ HELP = "help"
 class CommandTools(Protocol):
     def commands(self) -> dict[str, Tool]: ...
 
+    def withheld_commands(self) -> dict[str, tuple[str, str]]: ...
+
     async def run(self, call: ToolCall) -> ToolResult: ...
 
 
@@ -33,16 +35,28 @@ def split_command(text: str) -> tuple[str, str]:
     return word.lower(), rest.strip()
 
 
+WITHHELD = {
+    "not_permitted": "`/{word}` is not enabled for you: your permissions do not include the {tool} tool.",
+    "not_selected": "`/{word}` is not chosen for this chat: start a New chat and pick {tool} in the drawer.",
+}
+
+
 def help_text(tools: CommandTools) -> str:
     commands = tools.commands()
-    if not commands:
-        return "No commands are available to you."
-    lines = ["**Commands** (they run a tool directly, without a model):", ""]
+    withheld = tools.withheld_commands()
+    lines = ["**Commands** (they run a tool directly, without a model):", ""] if commands else [
+        "No commands are available to you."]
     for word, tool in sorted(commands.items()):
         usage = tool.command_help or f"/{word} …"
         summary = tool.description.strip().split(". ")[0].splitlines()[0].rstrip(".")
         lines.append(f"- `{usage}`: {summary}.")
-    lines.append("- `/help`: this list")
+    if commands:
+        lines.append("- `/help`: this list")
+    if off := [word for word, (_, reason) in sorted(withheld.items()) if reason == "not_permitted"]:
+        lines += ["", "Not enabled for you: " + ", ".join(f"`/{word}`" for word in off) + "."]
+    if unchosen := [word for word, (_, reason) in sorted(withheld.items()) if reason == "not_selected"]:
+        lines += ["", "Not chosen for this chat: " + ", ".join(f"`/{word}`" for word in unchosen)
+                  + " (pick their tools in the drawer of a New chat)."]
     return "\n".join(lines)
 
 
@@ -53,6 +67,9 @@ async def run_command(text: str, tools: CommandTools) -> AsyncIterator[Event]:
     commands = tools.commands()
     if word == HELP:
         yield TextDelta(help_text(tools))
+    elif word not in commands and word in (withheld := tools.withheld_commands()):
+        tool_name, reason = withheld[word]
+        yield Error(WITHHELD[reason].format(word=word, tool=tool_name), kind="command_not_enabled")
     elif word not in commands:
         known = ", ".join(f"/{name}" for name in sorted(commands)) or "none"
         yield Error(f"Unknown command /{word}. Commands you can use: {known}, /help.", kind="unknown_command")

@@ -228,7 +228,7 @@ class _Reply:
         text = "".join(self.partial)
         self.partial = []
         self.usage += done.usage or Usage()
-        self.log.write("model_reply", round=self.rounds, finish_reason=done.finish_reason,
+        self.log.write("model_reply", round=self.rounds, finish_reason=done.finish_reason, text=text,
                        tool_calls=[{"id": c.id, "name": c.name} for c in done.tool_calls],
                        usage=done.usage and {"input_tokens": done.usage.input_tokens,
                                              "output_tokens": done.usage.output_tokens})

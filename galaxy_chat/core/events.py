@@ -38,11 +38,19 @@ class Status:
     elapsed_s: float
 
 
+# Errors that the same input would only meet again: no Retry for them.
+NOT_RETRYABLE = frozenset({"unknown_command", "bad_command", "command_not_enabled"})
+
+
 @dataclass(frozen=True)
 class Error:
     message: str  # for the user: no secret, no traceback
     detail: str = ""  # for the log
     kind: str = ""
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind not in NOT_RETRYABLE
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,13 @@ from galaxy_chat.ui.page_assets import add_page_assets
 from galaxy_chat.ui.page_header import ModelSelect, StatusLight, model_options
 from galaxy_chat.ui.session_drawer import SessionDrawer
 from galaxy_chat.ui.turn_view import TurnView
-from galaxy_chat.web.identity import current_user
+from galaxy_chat.ui.welcome import Welcome
+from galaxy_chat.web.identity import client_of, current_user
 from tools.widgets import CallTool, SendPrompt
 
 log = logging.getLogger(__name__)
 
 TURNS_PER_GROUP = 4
-NO_MODEL = ("No language model is available. Configure one in config/llms.yml or set LLM_BASE_URL "
-            "(see the README). The / commands work without a model: try /help.")
 
 
 class ChatPage:
@@ -37,6 +36,7 @@ class ChatPage:
         self.client = client
         self.session: ChatSession = services.sessions.active_for(user)
         self.views: dict[str, TurnView] = {}
+        self.welcome: Welcome | None = None
         self.group: ui.column | None = None
         self.group_size = 0
         self.build()
@@ -47,7 +47,11 @@ class ChatPage:
         """Render the session so far and follow it live: one synchronous step, so no event is missed or
         shown twice (a reply still being written continues to stream here)."""
         self.conversation.clear()
-        self.show_banner()
+        self.welcome = None
+        if not self.session.turns:
+            with self.conversation:
+                self.welcome = Welcome(self.services.settings.app_name, self.services.tools_for(self.user),
+                                       self.model_notice(), self.send)
         self.views.clear()
         self.group, self.group_size = None, 0
         for turn in self.session.turns:
@@ -96,7 +100,7 @@ class ChatPage:
                 options, disabled, value=self.session.model or None, on_change=self.on_model_change,
             ).props("dense outlined options-dense").classes("min-w-[6rem] max-w-[16rem] shrink ml-auto"),
                 "model-select")
-            self.status_light = StatusLight(self.services.health, self.services.models)
+            self.status_light = StatusLight(self.services.health, self.services.models, self.refresh_notice)
             self.status_light.show(self.session.model)
             ui.label(self.user.email).classes("gc-email text-body2 ellipsis min-w-0 gt-xs").mark("user-email")
             hint(testid(ui.button(icon="add_comment", on_click=self.new_chat).props("flat round dense"),
@@ -120,14 +124,12 @@ class ChatPage:
         # `.exact` leaves Shift+Enter alone (a new line); `.prevent` keeps Enter from adding one before sending.
         self.input.on("keydown.enter.exact.prevent", self.send_from_input, js_handler=take("null"))
 
-    def show_banner(self) -> None:
-        """First in the conversation when no model is usable (no element otherwise: each costs every page)."""
-        if any(c.available for c in self.services.models.models if c.name in self.services.models_for(self.user)):
-            return
-        with (self.conversation, ui.card().classes("w-full bg-grey-9").props("flat bordered").mark("no-model-banner"),
-              ui.row().classes("items-center no-wrap gap-2")):
-            ui.icon("info", color="warning")
-            ui.label(NO_MODEL).classes("text-body2")
+    def model_notice(self) -> str:
+        return self.services.model_notice(self.user, self.session.model)
+
+    def refresh_notice(self) -> None:
+        if self.welcome is not None:
+            self.welcome.show_notice(self.model_notice())
 
     def on_model_change(self) -> None:
         model = self.model_select.value or ""
@@ -140,6 +142,7 @@ class ChatPage:
             self.model_select.set_value(self.session.model or None)
             return
         self.status_light.show(model)
+        self.refresh_notice()
 
     async def on_action(self, event: GenericEventArguments) -> None:
         if self.session.busy:
@@ -172,6 +175,9 @@ class ChatPage:
             ui.notify("The message could not be sent. Please try again.", type="negative", position="top")
             return False
         self.drawer.lock(True)
+        if self.welcome is not None:  # gone with the first message: no element of it stays on the page
+            self.welcome.remove()
+            self.welcome = None
         return True
 
     def stop(self) -> None:
@@ -236,4 +242,6 @@ def register_chat_page(services: Services) -> None:
 
     @ui.page("/", title=services.settings.app_name)
     def chat_page(request: Request, client: Client) -> None:
-        ChatPage(services, current_user(request), client)
+        user = current_user(request)
+        log.info("page opened by %s from %s", user.email, client_of(request))
+        ChatPage(services, user, client)

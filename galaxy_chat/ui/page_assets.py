@@ -53,6 +53,15 @@ PAGE_CSS = """
 .gc-locked::before { content: "lock"; font-size: 16px; }
 .gc-drawer::before { content: "This chat"; font-size: 1rem; font-weight: 500; line-height: 1.75rem; }
 .gc-described .q-field__messages { white-space: pre-line; line-height: 1.45; }
+.gc-welcome { background: #1b1f24; border: 1px solid #333; border-radius: 10px; padding: 16px 20px; width: 100%;
+              color: #cfd8dc; font-size: 14px; line-height: 1.5; }
+.gc-welcome-title { font-size: 1.25rem; font-weight: 500; margin: 0 0 .5em 0; line-height: 1.4; color: #eceff1; }
+.gc-welcome p { margin: 0 0 .6em 0; }
+.gc-welcome-notice { border-left: 3px solid var(--q-warning); padding-left: .7em; color: #ffe0b2; }
+.gc-examples { display: flex; flex-wrap: wrap; gap: 8px; }
+.gc-example { background: #263238; color: #e0e0e0; border: 1px solid #455a64; border-radius: 16px; padding: 4px 12px;
+              font-size: 13px; cursor: pointer; font-family: inherit; }
+.gc-example:hover { background: #37474f; }
 .gc-jump { position: fixed; bottom: calc(40vh / 3 + 90px); right: 24px; display: none; z-index: 10; width: 42px;
            height: 42px; border-radius: 50%; border: none; background: var(--q-primary); color: #fff;
            align-items: center; justify-content: center; cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.5); }

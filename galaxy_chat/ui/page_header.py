@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import background_tasks, ui
@@ -75,9 +76,12 @@ async def _refresh_all() -> None:
 class StatusLight:
     """A dot coloured by the chosen model's last health check, with the details in its tooltip."""
 
-    def __init__(self, health: HealthMonitor, registry: ModelRegistry) -> None:
+    def __init__(self, health: HealthMonitor, registry: ModelRegistry,
+                 on_change: Callable[[], None] | None = None) -> None:
         self.health = health
         self.registry = registry
+        self.on_change = on_change  # called when the light's state changes
+        self.state = ""
         self.model = ""
         self.icon = ui.icon("circle", size="xs").classes("text-grey-6").mark("llm-status")
         _watch(self)
@@ -96,6 +100,10 @@ class StatusLight:
             latency = status.get("latency_ms")
             detail = status.get("error") or (f"answered in {latency} ms" if latency is not None else "")
             text = f"{config.name}: {state}" + (f" — {detail}" if detail else "")
-        self.icon.classes(replace=f"text-{STATUS_COLOURS.get(state, 'grey-6')}")
         if self.icon.props.get("title") != text:
+            self.icon.classes(replace=f"text-{STATUS_COLOURS.get(state, 'grey-6')}")
             hint(self.icon, text)
+        if state != self.state:
+            self.state = state
+            if self.on_change is not None:
+                self.on_change()

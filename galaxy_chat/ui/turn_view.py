@@ -114,7 +114,7 @@ class TurnView:
         with self.body, ui.row().classes("items-center gap-2 text-negative").mark("reply-error"):
             ui.icon("error_outline")
             ui.label(event.message).classes("text-body2")  # the user sentence; never `detail`
-            if self.on_retry is not None and event.kind not in ("unknown_command", "bad_command"):
+            if self.on_retry is not None and event.retryable:
                 retry = self.on_retry
                 ui.button("Retry", icon="refresh", on_click=lambda: retry(self.turn.text)).props(
                     "flat dense no-caps color=negative"

@@ -25,7 +25,7 @@ from galaxy_chat.core.commands import is_command, run_command, split_command
 from galaxy_chat.core.events import Done, Error, Event, TextDelta, ToolCallFinished
 from galaxy_chat.core.session_log import event_record, secrets_of
 from galaxy_chat.services import Services
-from galaxy_chat.web.identity import current_user
+from galaxy_chat.web.identity import client_of, current_user
 from tools.base import ToolContext
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def commands_router(services: Services) -> APIRouter:
         finally:  # also when the caller goes away mid-command (the task is cancelled)
             session_log.write("session_end", user=user.email, completed=bool(events) and isinstance(events[-1], Done))
         outcome = summary(events)
-        log.info("api command /%s by %s: %s", split_command(text)[0][:40], user.email,
+        log.info("api command /%s by %s from %s: %s", split_command(text)[0][:40], user.email, client_of(request),
                  "ok" if outcome["ok"] else "error")
         body = {**outcome, "session_id": session_id, "events": [public_record(e) for e in events]}
         # default=repr: a widget holding something JSON cannot express still gives an answer, never a 500

@@ -1,14 +1,14 @@
 """Identity from the reverse proxy, checked on every HTTP request and on the WebSocket handshake.
 
 A pure ASGI middleware (not `@app.middleware('http')`), because only this kind sees NiceGUI's socket.io
-WebSocket scope as well as plain HTTP.
+WebSocket scope as well as plain HTTP. The proxy allow-list is checked against the real TCP peer: uvicorn runs
+with `proxy_headers=False`, so no X-Forwarded-For, X-Real-IP or Forwarded header can change it.
 """
 
 from __future__ import annotations
 
 import hmac
 import html
-import ipaddress
 import json
 import logging
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from galaxy_chat.core.users import User, normalise_email
 from galaxy_chat.settings import Settings
+from galaxy_chat.web.client_address import client_address, peer_in
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,12 @@ def current_user(connection: HTTPConnection) -> User:
     return user
 
 
+def client_of(connection: HTTPConnection) -> str:
+    """The client address for log lines (see client_address.py); the peer when the middleware set none."""
+    address = connection.scope.get("state", {}).get("client_address")
+    return str(address) if address else (connection.client.host if connection.client else "")
+
+
 class IdentityMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -61,15 +68,23 @@ class IdentityMiddleware:
         if isinstance(verdict, Rejection):
             await _reject(scope, send, connection, verdict)
             return
-        scope.setdefault("state", {})["user"] = verdict
+        state = scope.setdefault("state", {})
+        state["user"] = verdict
+        state["client_address"] = self._client_address(connection)
         await self.app(scope, receive, send)
+
+    def _client_address(self, connection: HTTPConnection) -> str:
+        """For log lines only: who the verified proxy says the client is (the peer itself otherwise)."""
+        peer = connection.client.host if connection.client else ""
+        verified = bool(self.networks or self.secret) and not self.settings.test_mode
+        return client_address(peer, connection.headers, verified, self.networks)
 
     def identify(self, connection: HTTPConnection) -> User | Rejection:
         headers = connection.headers
         peer = connection.client.host if connection.client else ""
         path = connection.url.path
         if not self.settings.test_mode:
-            if self.networks and not _peer_allowed(peer, self.networks):
+            if self.networks and not peer_in(peer, self.networks):
                 log.warning("refused %s %s: peer %s is not a trusted proxy", connection.scope["type"], path, peer)
                 return Rejection(401, "Not signed in", "This request did not come through the trusted proxy.")
             if self.secret and not hmac.compare_digest(headers.get(SECRET_HEADER, "").encode(), self.secret):
@@ -105,14 +120,6 @@ class IdentityMiddleware:
             hosts.add(connection.headers.get("x-forwarded-host", "").split(",")[0].strip().lower())
         parts = urlsplit(origin)
         return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.netloc in hosts
-
-
-def _peer_allowed(peer: str, networks: list) -> bool:
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
 
 
 async def _reject(scope: Scope, send: Send, connection: HTTPConnection, rejection: Rejection) -> None:
