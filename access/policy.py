@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, Protocol
 
-from galaxy_chat.core.users import User
+from galaxy_chat.vocabulary.users import User
 
 Kind = Literal["tool", "data_source", "model"]
 

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from access.policy import Kind
-from galaxy_chat.core.users import User, normalise_email
+from galaxy_chat.vocabulary.users import User, normalise_email
 
 DEFAULT_GROUP = "default"
 KINDS: dict[Kind, str] = {"tool": "tools", "data_source": "data_sources", "model": "models"}

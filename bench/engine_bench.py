@@ -20,16 +20,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from the repository root
 
 from galaxy_chat.core.engine import ChatEngine
-from galaxy_chat.core.events import Done, TextDelta
 from galaxy_chat.core.session_log import SessionLogs
 from galaxy_chat.core.tool_runner import NoTools
 from galaxy_chat.llm.factory import create_provider
 from galaxy_chat.llm.messages import ChatRequest, Message, TextPiece
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.provider import Provider, create_http_client
 from galaxy_chat.settings import load_settings
-from tests.llm_server import Reply, ScriptedServer
-from tests.llm_wire import openai_text
+from galaxy_chat.testing.llm_server import Reply, ScriptedServer
+from galaxy_chat.testing.llm_wire import openai_text
+from galaxy_chat.vocabulary.events import Done, TextDelta
 
 
 def reply(tokens: int) -> Reply:

@@ -12,15 +12,14 @@ from typing import Any
 from nicegui import app, ui
 
 from access.policy import Policy
-from galaxy_chat.llm.config import LoadedModels
+from galaxy_chat.llm.llms_file import LoadedModels
 from galaxy_chat.services import Services
 from galaxy_chat.settings import Settings
 from galaxy_chat.ui.chat_page import register_chat_page
-from galaxy_chat.web.commands_api import commands_router  # POST /api/commands (deploy issue)
+from galaxy_chat.web.commands_api import commands_router
 from galaxy_chat.web.data_api import data_router
-from galaxy_chat.web.health import default_readiness, health_router
 from galaxy_chat.web.identity import IdentityMiddleware
-from galaxy_chat.web.models import models_router
+from galaxy_chat.web.readiness import default_readiness, readiness_router
 from galaxy_chat.web.sessions_api import sessions_router
 
 log = logging.getLogger(__name__)
@@ -38,12 +37,11 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
     app.on_startup(services.health.start)
     app.on_startup(services.sessions.start)
     app.on_shutdown(services.aclose)
-    app.include_router(models_router(services.health))
     app.include_router(data_router(services.policy, services.data))  # GET /data, /data/{id}
     app.include_router(commands_router(services))  # POST /api/commands: a /command over HTTP
     app.include_router(sessions_router(services))
     app.state.services = services  # for routes added by extensions, and for tests
-    app.include_router(health_router(settings, readiness))
+    app.include_router(readiness_router(settings, readiness, services.health))
     if settings.disable_websocket:
         log.info("DISABLE_WEBSOCKET is set: serving the HTTP API only, no chat page")
     else:

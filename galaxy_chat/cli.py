@@ -11,7 +11,7 @@ from types import FrameType
 
 from access.loader import PolicyError, load_policy
 from galaxy_chat.data import DataSourceError, DataSources
-from galaxy_chat.llm.config import ModelConfigError, load_models
+from galaxy_chat.llm.llms_file import ModelConfigError, load_models
 from galaxy_chat.settings import Settings, SettingsError, load_settings
 
 

@@ -5,26 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from access.loader import load_policy
 from access.policy import Kind, Policy
-from galaxy_chat.core.chat_session import ChatSession, SessionRules
+from galaxy_chat.core.chat_session import ChatSession, SessionRules, Turn
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.feedback import FeedbackLog
-from galaxy_chat.core.limits import RateLimiter
+from galaxy_chat.core.limits import RateLimiter, RunSlots
+from galaxy_chat.core.model_choice import ModelChoice, default_model, model_choices, model_notice
 from galaxy_chat.core.session_log import SessionLogs, secrets_of
 from galaxy_chat.core.session_registry import SessionRegistry
 from galaxy_chat.core.tool_runner import NoTools
-from galaxy_chat.core.users import User
 from galaxy_chat.data import DataSources, Retriever, context_block
-from galaxy_chat.llm.config import LoadedModels
-from galaxy_chat.llm.health import HealthMonitor
-from galaxy_chat.llm.registry import ModelRegistry
+from galaxy_chat.data.sample_database import ensure_sample_database
+from galaxy_chat.llm.llms_file import LoadedModels
+from galaxy_chat.llm.model_health import HealthMonitor
+from galaxy_chat.llm.model_registry import ModelRegistry
 from galaxy_chat.settings import Settings
+from galaxy_chat.vocabulary.passages import Passage
+from galaxy_chat.vocabulary.users import User
 from tools.base import ToolContext
-from tools.registry import BoundTools, ToolRegistry
-from tools.sample_data import ensure_sample_database
+from tools.tool_registry import BoundTools, ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,11 @@ class Services:
     retriever: Retriever  # policy-checked retrieval over `data`
     sessions: SessionRegistry = field(init=False)
     limiter: RateLimiter = field(init=False)
+    slots: RunSlots = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.messages_per_minute)
+        self.slots = RunSlots()
         self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes)
 
     @classmethod
@@ -75,26 +78,13 @@ class Services:
         return self.policy.data_sources_for(user, self.data.ids())
 
     def default_model_for(self, user: User) -> str:
-        permitted = self.models_for(user)
-        available = [config.name for config in self.models.available() if config.name in permitted]
-        if self.models.default_name in available:
-            return self.models.default_name or ""
-        return available[0] if available else (permitted[0] if permitted else "")
+        return default_model(self.models, self.models_for(user))
+
+    def model_choices(self, user: User) -> list[ModelChoice]:
+        return model_choices(self.models, self.models_for(user))
 
     def model_notice(self, user: User, model: str) -> str:
-        """Why `model` cannot answer `user` now, with what to do about it; empty when nothing is known wrong."""
-        config = self.models.get(model) if model in self.models_for(user) else None
-        if config is None:
-            return ("No language model is configured for you. Add one to config/llms.yml or set LLM_BASE_URL "
-                    "(see “Models” in the README). The commands below work without a model.")
-        if not config.available:
-            return (f"The model {config.name} is unavailable: {config.unavailable_reason}. See “Models” in the "
-                    "README. The commands below work without a model.")
-        status = self.health.status(config).public()
-        if status.get("status") == "error":
-            return (f"The model {config.name} failed its last check: {status.get('error')} Check its base_url and key "
-                    "(see “Models” in the README). The commands below work without a model.")
-        return ""
+        return model_notice(self.models, self.health, self.models_for(user), model)
 
     def tool_binder(self, user: User) -> Callable[[str, list[str]], BoundTools]:
         def bind(session_id: str, selected: list[str]) -> BoundTools:
@@ -108,17 +98,29 @@ class Services:
             known = {"tool": self.tools.names(), "model": self.models.names, "data_source": self.data.ids()}
             return name in known[kind] and self.policy.can_use(user, kind, name)
 
-        async def retrieve(question: str, sources: list[str]) -> tuple[list[dict[str, Any]], str]:
+        async def retrieve(question: str, sources: list[str]) -> tuple[list[Passage], str]:
             passages = await self.retriever.retrieve(question, sources, user)
-            return [passage.model_dump() for passage in passages], context_block(passages)
+            return passages, context_block(passages)
 
-        return SessionRules(can_use, self.limiter, self.settings.max_message_chars, retrieve)
+        return SessionRules(can_use, self.limiter, self.settings.max_message_chars, self.slots, retrieve)
 
-    def new_session(self, user: User) -> ChatSession:
+    def new_session(self, user: User, origin: str = "page") -> ChatSession:
         # New models discovered later (Ollama) may carry keys too: keep the redaction list complete.
         self.logs.add_secrets(*secrets_of(self.settings, self.models.models))
         return ChatSession(self.engine, user, self.default_model_for(user), self.tool_binder(user),
-                           self.rules_for(user), tool_names=self.tools_for(user))
+                           self.rules_for(user), tool_names=self.tools_for(user), origin=origin)
+
+    async def run_command(self, user: User, text: str) -> tuple[str, Turn]:
+        """A /command from outside a page (`POST /api/commands`): a session of its own, never shown on a page,
+        with the same rules as the page's (limits, one run at a time, permissions) and its own log.
+        Raises SendRefused like `ChatSession.send`."""
+        session = self.new_session(user, origin="api")
+        try:
+            turn = session.send(text)
+            await session.wait()
+            return session.id, turn
+        finally:  # also when the caller goes away mid-command: the run is stopped and the log closed
+            session.close()
 
     async def aclose(self) -> None:
         await self.sessions.stop()

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from galaxy_chat.core.users import normalise_email
+from galaxy_chat.vocabulary.users import normalise_email
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 POLICY_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")  # package.module:ClassName

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.llm_server import Reply, ScriptedServer
-from tests.llm_wire import openai_text
+from galaxy_chat.testing.llm_server import Reply, ScriptedServer
+from galaxy_chat.testing.llm_wire import openai_text
 from tests.page_helpers import is_health_check
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -11,11 +11,11 @@ import pytest
 from nicegui.testing.user import User
 from nicegui.testing.user_simulation import user_simulation
 
+from galaxy_chat.data.sample_database import build_sample_database
 from galaxy_chat.llm.provider import create_http_client
+from galaxy_chat.testing.llm_server import ScriptedServer
 from tests.app_process import SETTING_NAMES, AppProcess, free_port
 from tests.engine_helpers import Rig, rig_factory
-from tests.llm_server import ScriptedServer
-from tools.sample_data import build_sample_database
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_FILE = ROOT / "tests" / "app_main.py"

@@ -15,16 +15,16 @@ import httpx
 
 from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.engine import ChatEngine
-from galaxy_chat.core.events import Event
 from galaxy_chat.core.session_log import SessionLogs
 from galaxy_chat.core.tool_runner import NoTools, ToolRunner
 from galaxy_chat.llm.errors import FaultKind, LLMError
 from galaxy_chat.llm.factory import create_provider
-from galaxy_chat.llm.messages import ToolCall, ToolSpec
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.provider import Provider, create_http_client
 from galaxy_chat.settings import Settings, load_settings
-from tests.llm_server import ScriptedServer
+from galaxy_chat.testing.llm_server import ScriptedServer
+from galaxy_chat.vocabulary.events import Event
+from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
 from tests.provider_helpers import model_for
 from tools.base import ToolResult
 

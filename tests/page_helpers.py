@@ -9,9 +9,9 @@ from pathlib import Path
 from nicegui import ui
 from nicegui.testing.user import User
 
+from galaxy_chat.testing.llm_server import Recorded, Reply, ScriptedServer
+from galaxy_chat.testing.llm_wire import openai_text
 from galaxy_chat.ui.streaming_markdown import StreamText
-from tests.llm_server import Recorded, Reply, ScriptedServer
-from tests.llm_wire import openai_text
 
 
 def is_health_check(request: Recorded) -> bool:

@@ -9,9 +9,9 @@ from pydantic import SecretStr
 
 from galaxy_chat.llm.factory import create_provider
 from galaxy_chat.llm.messages import ChatRequest, Message, StreamDone, TextPiece
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.provider import Provider
-from tests.llm_server import ScriptedServer
+from galaxy_chat.testing.llm_server import ScriptedServer
 
 SECRET_KEY = "sk-test-SECRET-123"
 

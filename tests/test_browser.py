@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from tests.browser_helpers import chromium_page, needs_chromium, scripted_model, send_and_wait
-from tests.llm_server import Reply
-from tests.llm_wire import openai_chunk, openai_text, openai_tool_calls
 
 pytestmark = needs_chromium
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from access.policy import AllowAll
-from galaxy_chat.core.users import User
 from galaxy_chat.settings import load_settings
+from galaxy_chat.vocabulary.users import User
+from galaxy_chat.vocabulary.widgets import Markdown
 from tools.base import ToolContext, ToolResult
 from tools.calculator import BasicMathTool
-from tools.widgets import Markdown
 
 
 async def calc(expression: str, tmp_path: Path) -> ToolResult:

@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 
 from nicegui import app, ui
 
+from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from galaxy_chat.ui import page_header
-from tests.llm_server import Reply
-from tests.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from tests.page_helpers import assistant_html, is_health_check, is_shown, model_file, send, wait_until_idle
 
 

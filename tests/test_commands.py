@@ -6,12 +6,12 @@ import pytest
 
 from access.yaml_policy import YamlPolicy
 from galaxy_chat.core.commands import is_command, run_command, split_command
-from galaxy_chat.core.events import Done, Error, TextDelta, ToolCallFinished, ToolCallStarted
-from galaxy_chat.core.users import User
 from galaxy_chat.settings import load_settings
+from galaxy_chat.vocabulary.events import Done, Error, TextDelta, ToolCallFinished, ToolCallStarted
+from galaxy_chat.vocabulary.users import User
 from tests.tool_doubles import BrokenTool, EchoTool, SleepyTool, make_context
 from tools.base import ToolContext
-from tools.registry import ToolRegistry
+from tools.tool_registry import ToolRegistry
 
 
 @pytest.fixture

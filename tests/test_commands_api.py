@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from nicegui import app
 
-from galaxy_chat.web.commands_api import MAX_TEXT, PATH
+from galaxy_chat.settings import Settings
+from galaxy_chat.web.commands_api import PATH
+
+MAX_TEXT = Settings.model_fields["max_message_chars"].default
 
 ALICE = {"X-EMAIL-USER": "alice@example.com"}
 
@@ -39,9 +42,10 @@ async def test_calc_runs_through_the_calculator(simulated_app, clean_env) -> Non
         session_id = body["session_id"]
     lines = await written_log(clean_env / "logs" / f"{session_id}.jsonl")
     assert [line["type"] for line in lines] == [
-        "session_start", "command", "tool_call_started", "tool_call_finished", "done", "session_end"]
-    assert lines[0]["user"] == "alice@example.com" and lines[0]["source"] == "api"
-    assert lines[1]["text"] == "/calc 2*(3+4)"
+        "session_start", "session_settings", "command", "tool_call_started", "tool_call_finished", "done",
+        "session_end"]
+    assert lines[0]["user"] == "alice@example.com" and lines[0]["origin"] == "api"
+    assert lines[2]["text"] == "/calc 2*(3+4)"
 
 
 async def test_a_tool_error_is_a_result_not_a_failure(simulated_app) -> None:
@@ -117,3 +121,30 @@ class DenyCalculator:
 
     def can_use(self, user, kind, name):
         return not (kind == "tool" and name == "calculator")
+
+
+async def test_the_rate_limit_of_the_page_holds_for_commands_too(simulated_app, clean_env) -> None:
+    async with simulated_app(MESSAGES_PER_MINUTE="20") as user:
+        answers = [await user.http_client.post(PATH, json={"text": f"/calc {n}+1"}, headers=ALICE)
+                   for n in range(21)]
+        assert [a.status_code for a in answers[:20]] == [200] * 20
+        assert answers[20].status_code == 429
+        assert "20 messages in the last minute" in answers[20].json()["detail"]
+        app.state.services.logs.flush()
+    commands = [json.loads(line) for path in (clean_env / "logs").glob("*.jsonl")
+                for line in path.read_text().splitlines() if json.loads(line)["type"] == "command"]
+    assert sorted(c["text"] for c in commands) == sorted(f"/calc {n}+1" for n in range(20))  # the 21st never ran
+
+
+async def test_one_run_at_a_time_per_person_across_page_and_api(simulated_app) -> None:
+    async with simulated_app(TOOL_TIMEOUT_S="5") as user:
+        slow = asyncio.create_task(user.http_client.post(
+            PATH, json={"text": "/python import time; time.sleep(1.5)"}, headers=ALICE))
+        await asyncio.sleep(0.5)
+        second = await user.http_client.post(PATH, json={"text": "/calc 1+1"}, headers=ALICE)
+        other = await user.http_client.post(PATH, json={"text": "/calc 1+1"},
+                                            headers={"X-EMAIL-USER": "bob@example.com"})
+        assert second.status_code == 409 and "still running" in second.json()["detail"]
+        assert other.status_code == 200  # another person is not held up
+        assert (await slow).status_code == 200
+        assert (await user.http_client.post(PATH, json={"text": "/calc 1+1"}, headers=ALICE)).status_code == 200

@@ -10,8 +10,9 @@ from galaxy_chat.core.context import (
     fit_context,
     input_budget,
 )
-from galaxy_chat.llm.messages import Message, ToolCall, ToolSpec
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.messages import Message
+from galaxy_chat.llm.model_config import ModelConfig
+from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
 
 SYSTEM = Message("system", "Be brief.")
 

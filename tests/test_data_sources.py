@@ -12,12 +12,13 @@ import pytest
 
 from access.policy import AllowAll
 from access.yaml_policy import YamlPolicy
-from galaxy_chat.core.users import User
-from galaxy_chat.data import DataSourceError, DataSources, Passage, Retriever, context_block, query_terms
+from galaxy_chat.data import DataSourceError, DataSources, Retriever, context_block, query_terms
 from galaxy_chat.data.chunking import MAX_CHARS, chunk_document
-from galaxy_chat.data.config import parse_sources
 from galaxy_chat.data.documents import sync_documents
+from galaxy_chat.data.sources_file import parse_sources
 from galaxy_chat.settings import load_settings
+from galaxy_chat.vocabulary.passages import Passage
+from galaxy_chat.vocabulary.users import User
 from tests.app_process import ROOT
 
 ALL = ["handbook", "hr_policies", "sales"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 
-from galaxy_chat.core.events import Done, Error, TextDelta, ToolCallFinished, ToolCallStarted
-from galaxy_chat.llm.messages import Message, ToolCall, Usage
+from galaxy_chat.llm.messages import Message
+from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_wire import openai_text, openai_tool_calls
+from galaxy_chat.vocabulary.events import Done, Error, TextDelta, ToolCallFinished, ToolCallStarted, Usage
+from galaxy_chat.vocabulary.tool_calls import ToolCall
+from galaxy_chat.vocabulary.widgets import Markdown
 from tests.engine_helpers import FunctionTools
-from tests.llm_server import Reply
-from tests.llm_wire import openai_text, openai_tool_calls
 from tools.base import ToolResult
-from tools.widgets import Markdown
 
 
 async def test_plain_reply_streams_text_then_done(make) -> None:

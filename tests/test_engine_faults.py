@@ -8,12 +8,12 @@ import pytest
 
 from galaxy_chat.core.conversation import Interruption
 from galaxy_chat.core.engine import CANCELLED_TOOL, GENERIC_ERROR
-from galaxy_chat.core.events import Done, Error, Status, TextDelta, ToolCallFinished, ToolCallStarted
 from galaxy_chat.llm.errors import SENTENCES, FaultKind
 from galaxy_chat.llm.messages import Message
+from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_wire import openai_chunk, openai_text, openai_tool_calls
+from galaxy_chat.vocabulary.events import Done, Error, Status, TextDelta, ToolCallFinished, ToolCallStarted
 from tests.engine_helpers import FunctionTools, take, wait_for
-from tests.llm_server import Reply
-from tests.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from tests.provider_helpers import SECRET_KEY
 
 # SSE comments keep the stream open without events; the server notices a closed client at its next write.

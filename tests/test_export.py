@@ -14,20 +14,19 @@ import pytest
 from nicegui.testing.user_simulation import user_simulation
 
 from galaxy_chat.core.chat_session import Turn
-from galaxy_chat.core.events import Done, Error, Status, TextDelta, ToolCallFinished, ToolCallStarted
 from galaxy_chat.core.export import (
     ExportHeader,
     export_bytes,
     export_filename,
     load_export,
-    load_widget,
     to_json,
     to_markdown,
     to_text,
 )
-from galaxy_chat.llm.messages import Usage
 from galaxy_chat.ui.export_menu import export_menu
-from tools.widgets import Button, Buttons, CustomWidget, Image, Markdown, Plot, SendPrompt, Table
+from galaxy_chat.vocabulary.event_json import load_widget
+from galaxy_chat.vocabulary.events import Done, Error, Status, TextDelta, ToolCallFinished, ToolCallStarted, Usage
+from galaxy_chat.vocabulary.widgets import Button, Buttons, CustomWidget, Image, Markdown, Plot, SendPrompt, Table
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 FIGURE = {"data": [{"type": "bar", "x": ["FR", "DE"], "y": [2, 1]}], "layout": {"title": {"text": "Users by country"}}}

@@ -6,9 +6,9 @@ import pytest
 
 from access.policy import AllowAll
 from galaxy_chat.core.limits import RateLimiter, SendRefused, clean_message
-from galaxy_chat.core.users import User
 from galaxy_chat.services import Services
 from galaxy_chat.settings import load_settings
+from galaxy_chat.vocabulary.users import User
 
 
 class Clock:
@@ -46,6 +46,8 @@ async def test_idle_sessions_are_evicted_but_attached_or_busy_ones_stay(tmp_path
                              llm_config_file=tmp_path / "none.yml", session_idle_minutes=1)
     services = Services.build(settings, policy=AllowAll())
     idle = services.sessions.active_for(User("idle@example.com"))
+    idle.send("/help")
+    await idle.wait()
     watched = services.sessions.active_for(User("watched@example.com"))
     watched.attach(lambda turn, event: None, lambda: None)
     later = idle.last_active + 61

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from galaxy_chat.llm.config import ModelConfigError, expand, load_models, parse_models
-from galaxy_chat.llm.registry import ModelRegistry
+from galaxy_chat.llm.llms_file import ModelConfigError, expand, load_models, parse_models
+from galaxy_chat.llm.model_registry import ModelRegistry
 from galaxy_chat.settings import load_settings
+from galaxy_chat.testing.llm_server import Reply
 from tests.app_process import ROOT, free_port
-from tests.llm_server import Reply
 from tests.test_settings import run_cli
 
 ENTRY = """

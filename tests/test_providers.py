@@ -7,9 +7,11 @@ import time
 
 import pytest
 
-from galaxy_chat.llm.messages import ChatRequest, Message, ToolCall, ToolSpec, Usage
-from tests.llm_server import Reply
-from tests.llm_wire import anthropic_text, anthropic_tool_use, openai_text, openai_tool_calls, rechunk
+from galaxy_chat.llm.messages import ChatRequest, Message
+from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_wire import anthropic_text, anthropic_tool_use, openai_text, openai_tool_calls, rechunk
+from galaxy_chat.vocabulary.events import Usage
+from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
 from tests.provider_helpers import SECRET_KEY, drain, hello_request, provider_for
 
 SQL_SCHEMA = {"type": "object", "properties": {"sql": {"type": "string"}}}

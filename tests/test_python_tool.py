@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from galaxy_chat.llm.messages import ToolCall
 from galaxy_chat.settings import load_settings
+from galaxy_chat.vocabulary.tool_calls import ToolCall
+from galaxy_chat.vocabulary.widgets import Image, Markdown, Plot
 from tests.test_sandbox_escapes import make_sandbox
 from tests.tool_doubles import make_context
-from tools import sandbox as sandbox_module
 from tools.base import ToolResult
 from tools.python_exec import CodeExecutionTool, code_block, sandbox_limits
-from tools.registry import ToolRegistry
-from tools.sandbox import PythonSandbox
-from tools.sandbox_limits import Limits
-from tools.widgets import Image, Markdown, Plot
+from tools.sandbox import python_sandbox as sandbox_module
+from tools.sandbox.limits import Limits
+from tools.sandbox.python_sandbox import PythonSandbox
+from tools.tool_registry import ToolRegistry
 
 MODES = ["bwrap", "landlock"]
 PNG_MAKER = '''

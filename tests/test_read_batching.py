@@ -6,11 +6,11 @@ import asyncio
 import time
 from itertools import pairwise
 
-from galaxy_chat.core.events import TextDelta
 from galaxy_chat.core.read_batching import BATCH_FROM, read_pause_s
+from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_wire import openai_text
+from galaxy_chat.vocabulary.events import TextDelta
 from tests.engine_helpers import MODEL
-from tests.llm_server import Reply
-from tests.llm_wire import openai_text
 
 TOKENS = 30
 GAP_S = 0.01  # the scripted model writes a token every 10 ms

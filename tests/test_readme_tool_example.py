@@ -8,12 +8,12 @@ import re
 import pytest
 
 from galaxy_chat.core.commands import run_command
-from galaxy_chat.core.events import ToolCallFinished
 from galaxy_chat.settings import load_settings
+from galaxy_chat.vocabulary.events import ToolCallFinished
+from galaxy_chat.vocabulary.widgets import Plot
 from tests.app_process import ROOT
 from tests.tool_doubles import make_context
-from tools.registry import ToolRegistry, discover_tool_classes
-from tools.widgets import Plot
+from tools.tool_registry import ToolRegistry, discover_tool_classes
 
 
 def readme_example() -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.sample_data import FILE_NAME, SEED, build_sample_database, ensure_sample_database
+from galaxy_chat.data.sample_database import FILE_NAME, SEED, build_sample_database, ensure_sample_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,7 +108,7 @@ def test_rebuilding_replaces_the_file_whole(tmp_path: Path) -> None:
 
 def test_command_line_writes_the_database(tmp_path: Path) -> None:
     target = tmp_path / "cli" / "sample.db"
-    done = subprocess.run([sys.executable, "-m", "tools.sample_data", str(target)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "galaxy_chat.data.sample_database", str(target)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"wrote {target}: 200 users, 30 products, 2000 orders, 360 monthly_sales"

@@ -22,8 +22,8 @@ from galaxy_chat.settings import load_settings
 from tests.tool_doubles import make_context
 from tools.base import ToolResult
 from tools.python_exec import CodeExecutionTool
-from tools.sandbox import PythonSandbox
-from tools.sandbox_limits import Limits
+from tools.sandbox.limits import Limits
+from tools.sandbox.python_sandbox import PythonSandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "sk-galaxy-test-secret-4242"

@@ -17,11 +17,11 @@ import pytest
 from pydantic import BaseModel
 
 from galaxy_chat.core import session_log
-from galaxy_chat.core.events import Error, TextDelta, ToolCallFinished
 from galaxy_chat.core.session_log import REDACTED, SessionLogs
+from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_wire import openai_text, openai_tool_calls
+from galaxy_chat.vocabulary.events import Error, TextDelta, ToolCallFinished
 from tests.engine_helpers import PROXY_SECRET, SETTINGS_KEY, FunctionTools, rig_factory, wait_for
-from tests.llm_server import Reply
-from tests.llm_wire import openai_text, openai_tool_calls
 from tests.provider_helpers import SECRET_KEY
 
 SESSION = "abcdefgh12345678"

@@ -9,8 +9,8 @@ import httpx
 from nicegui import Client, app, core
 from nicegui.testing.user import User
 
-from tests.llm_server import Reply
-from tests.llm_wire import openai_chunk, openai_text
+from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_wire import openai_chunk, openai_text
 from tests.page_helpers import assistant_html, is_health_check, model_file, send, wait_until_idle
 
 ALICE = {"X-EMAIL-USER": "alice@example.com"}

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from access.policy import AllowAll
-from galaxy_chat.core.users import User
+from galaxy_chat.data.sqlite_readonly import QueryError, run_query, schema_text
 from galaxy_chat.settings import load_settings
+from galaxy_chat.vocabulary.users import User
+from galaxy_chat.vocabulary.widgets import Markdown, Plot, Table
 from tools.base import ToolContext, ToolResult
 from tools.sql_query import SQLQueryTool
-from tools.sqlite_readonly import QueryError, run_query, schema_text
 from tools.user_lookup import UserLookupTool
-from tools.widgets import Markdown, Plot, Table
 
 
 @pytest.fixture

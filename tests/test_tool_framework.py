@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from galaxy_chat.core.users import User
-from galaxy_chat.llm.messages import ToolCall
 from galaxy_chat.settings import load_settings
+from galaxy_chat.vocabulary.tool_calls import ToolCall
+from galaxy_chat.vocabulary.users import User
 from tests.tool_doubles import BrokenTool, EchoTool, SleepyTool, make_context
 from tools.base import ToolContext
-from tools.registry import ToolConfigError, ToolRegistry, discover_tool_classes
+from tools.tool_registry import ToolConfigError, ToolRegistry, discover_tool_classes
 
 
 @pytest.fixture

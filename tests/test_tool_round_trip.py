@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 
-from galaxy_chat.core.events import Done, TextDelta, ToolCallFinished, ToolCallStarted
-from galaxy_chat.core.users import User
+from galaxy_chat.data.sample_database import ensure_sample_database
 from galaxy_chat.settings import load_settings
-from tests.llm_server import Reply
-from tests.llm_wire import openai_text, openai_tool_calls
+from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_wire import openai_text, openai_tool_calls
+from galaxy_chat.vocabulary.events import Done, TextDelta, ToolCallFinished, ToolCallStarted
+from galaxy_chat.vocabulary.users import User
+from galaxy_chat.vocabulary.widgets import Plot, Table
 from tests.tool_doubles import make_context
-from tools.registry import ToolRegistry
-from tools.sample_data import ensure_sample_database
-from tools.widgets import Plot, Table
+from tools.tool_registry import ToolRegistry
 
 REVENUE_SQL = "SELECT category, ROUND(SUM(revenue)) AS revenue FROM monthly_sales GROUP BY category ORDER BY 1"
 

@@ -8,8 +8,18 @@ import plotly.graph_objects as go
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from galaxy_chat.vocabulary.widgets import (
+    Buttons,
+    CallTool,
+    CustomWidget,
+    File,
+    Image,
+    Markdown,
+    Plot,
+    SendPrompt,
+    Table,
+)
 from tools.base import ToolResult
-from tools.widgets import Buttons, CallTool, CustomWidget, File, Image, Markdown, Plot, SendPrompt, Table
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 

@@ -8,10 +8,10 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from access.policy import AllowAll
-from galaxy_chat.core.users import User
 from galaxy_chat.settings import Settings
+from galaxy_chat.vocabulary.users import User
+from galaxy_chat.vocabulary.widgets import Markdown
 from tools.base import Tool, ToolContext, ToolResult
-from tools.widgets import Markdown
 
 
 class EchoParams(BaseModel):

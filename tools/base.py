@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from galaxy_chat.llm.messages import ToolSpec
-from tools.widgets import Widget
+from galaxy_chat.vocabulary.tool_calls import ToolSpec
+from galaxy_chat.vocabulary.widgets import Widget
 
 if TYPE_CHECKING:
     from access.policy import Policy
-    from galaxy_chat.core.users import User
     from galaxy_chat.settings import Settings
+    from galaxy_chat.vocabulary.users import User
 
 
 class ToolResult(BaseModel):

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from galaxy_chat.vocabulary.widgets import Markdown
 from tools.base import Tool, ToolContext, ToolResult
-from tools.widgets import Markdown
 
 MAX_LENGTH = 500  # characters of expression
 MAX_DEPTH = 50  # nested operations/parentheses

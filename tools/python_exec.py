@@ -12,11 +12,11 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from galaxy_chat.settings import Settings
+from galaxy_chat.vocabulary.widgets import Image, Markdown, Plot, Widget
 from tools.base import Tool, ToolContext, ToolResult
-from tools.sandbox import PythonSandbox, RunOutcome, SandboxUnavailable
-from tools.sandbox_limits import Limits
-from tools.sandbox_paths import precompile_bytecode, site_packages
-from tools.widgets import Image, Markdown, Plot, Widget
+from tools.sandbox.limits import Limits
+from tools.sandbox.paths import precompile_bytecode, site_packages
+from tools.sandbox.python_sandbox import PythonSandbox, RunOutcome, SandboxUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from galaxy_chat.llm.messages import ToolSpec
+from galaxy_chat.data.sample_database import sample_database_path
+from galaxy_chat.data.sqlite_readonly import DATE_LIKE, QueryError, QueryResult, run_query, schema_text
+from galaxy_chat.vocabulary.tool_calls import ToolSpec
+from galaxy_chat.vocabulary.widgets import Markdown, Plot, Table, Widget
 from tools.base import Tool, ToolContext, ToolResult
-from tools.sample_data import sample_database_path
-from tools.sqlite_readonly import DATE_LIKE, QueryError, QueryResult, run_query, schema_text
-from tools.widgets import Markdown, Plot, Table, Widget
 
 if TYPE_CHECKING:
     from galaxy_chat.settings import Settings

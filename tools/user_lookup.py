@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from galaxy_chat.data.sample_database import sample_database_path
+from galaxy_chat.data.sqlite_readonly import QueryError, run_query
+from galaxy_chat.vocabulary.widgets import Button, Buttons, CallTool, Table
 from tools.base import Tool, ToolContext, ToolResult
-from tools.sample_data import sample_database_path
 from tools.sql_query import DATA_SOURCE
-from tools.sqlite_readonly import QueryError, run_query
-from tools.widgets import Button, Buttons, CallTool, Table
 
 COLUMNS = ["name", "email", "department", "title", "location", "manager"]
 # The manager's name rather than an id: that is what a person asking "who is X's manager" wants to read.

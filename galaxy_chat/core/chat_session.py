@@ -16,25 +16,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from access.policy import Kind
 from galaxy_chat.core.commands import is_command, run_command, tool_call_events
 from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.engine import ChatEngine
-from galaxy_chat.core.events import Done, Error, Event, Sources
-from galaxy_chat.core.limits import RateLimiter, SendRefused, clean_message
+from galaxy_chat.core.limits import BUSY, RateLimiter, RunSlots, SendRefused, clean_message
 from galaxy_chat.core.session_log import SessionLog
-from galaxy_chat.core.users import User
-from galaxy_chat.llm.messages import Usage
-from tools.registry import BoundTools
-from tools.widgets import CallTool
+from galaxy_chat.vocabulary.events import Done, Error, Event, Sources, Usage
+from galaxy_chat.vocabulary.passages import Passage
+from galaxy_chat.vocabulary.users import User
+from galaxy_chat.vocabulary.widgets import CallTool
+from tools.tool_registry import BoundTools
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[["Turn", Event | None], None]  # None: the turn has just started
-# (question, source ids) -> (passages as JSON dicts, the context block for the model)
-Retrieve = Callable[[str, list[str]], Awaitable[tuple[list[dict[str, Any]], str]]]
+# (question, source ids) -> (passages, the context block for the model)
+Retrieve = Callable[[str, list[str]], Awaitable[tuple[list[Passage], str]]]
 
 
 @dataclass
@@ -52,6 +51,11 @@ class Turn:
     def finished(self) -> bool:
         return bool(self.events) and isinstance(self.events[-1], Done)
 
+    @property
+    def direct(self) -> bool:
+        """Run by the person without a model (a /command or a widget's button), not answered by a model."""
+        return self.action is not None or is_command(self.text)
+
 
 @dataclass(frozen=True)
 class SessionRules:
@@ -60,18 +64,20 @@ class SessionRules:
     can_use: Callable[[Kind, str], bool]  # the access policy, for this user
     limiter: RateLimiter
     max_chars: int
+    slots: RunSlots  # one run at a time per person, shared by all their sessions
     retrieve: Retrieve | None = None  # passages from the chosen data sources (checked against the policy)
 
 
 class ChatSession:
     def __init__(self, engine: ChatEngine, user: User, model: str, tools: Callable[[str, list[str]], BoundTools],
-                 rules: SessionRules, *, tool_names: list[str], source_names: list[str] | None = None) -> None:
+                 rules: SessionRules, *, tool_names: list[str], source_names: list[str] | None = None,
+                 origin: str = "page") -> None:
         self.engine = engine
         self.user = user
         self.rules = rules
         self.last_active = time.monotonic()
         self._attached: tuple[Listener, Callable[[], None]] | None = None
-        self.conversation: Conversation = engine.new_conversation(user.email)
+        self.conversation: Conversation = engine.new_conversation(user.email, origin)
         self.model = model
         self.tool_names = list(tool_names)
         self.source_names = list(source_names or [])
@@ -134,7 +140,8 @@ class ChatSession:
     def choose(self, tool_names: list[str], source_names: list[str]) -> None:
         """Set the tools and data sources; only before the first message, and only permitted ones."""
         if self.locked and (tool_names != self.tool_names or source_names != self.source_names):
-            raise SendRefused("Tools and data sources are fixed for this chat: start a New chat to change them.")
+            raise SendRefused("Tools and data sources are fixed for this chat: start a New chat to change them.",
+                              "locked")
         refused = [n for n in tool_names if not self.rules.can_use("tool", n)] + [
             n for n in source_names if not self.rules.can_use("data_source", n)]
         if refused:
@@ -160,12 +167,15 @@ class ChatSession:
         Raises SendRefused (a sentence for the person) when a limit or a permission says no.
         """
         if self.busy:
-            raise SendRefused("A reply is still being written: wait for it or press Stop.")
+            raise SendRefused("A reply is still being written: wait for it or press Stop.", "busy")
+        if self.rules.slots.busy(self.user.email):
+            raise SendRefused(BUSY, "busy")
         if action is None:
             text = clean_message(text, self.rules.max_chars)
             if not is_command(text) and not self.rules.can_use("model", self.model):
                 raise SendRefused(f"The model {self.model or '(none)'} is not available to you.")
         self.rules.limiter.check(self.user.email)
+        release = self.rules.slots.claim(self.user.email)
         self.last_active = time.monotonic()
         turn = Turn(text=text, model=self.model, action=action)
         if not self.turns:
@@ -173,12 +183,13 @@ class ChatSession:
         self.turns.append(turn)
         self._notify(turn, None)
         self._task = asyncio.create_task(self._run(turn), name=f"reply-{self.id}-{turn.id}")
+        self._task.add_done_callback(lambda _: release())
         return turn
 
     def stop(self) -> None:
         """Stop the running reply; the partial text is kept and the turn still ends with Done(stopped=True)."""
         if self.busy:
-            if self._direct(self.turns[-1]) and self._task is not None:
+            if self.turns[-1].direct and self._task is not None:
                 self._task.cancel()
             else:
                 self.engine.stop(self.conversation)
@@ -190,11 +201,6 @@ class ChatSession:
     def close(self) -> None:
         self.stop()
         self.engine.end_conversation(self.conversation)
-
-    @staticmethod
-    def _direct(turn: Turn) -> bool:
-        """Run by the person without a model (a /command or a button): logged here, not by the engine."""
-        return turn.action is not None or is_command(turn.text)
 
     def _events_for(self, turn: Turn) -> AsyncIterator[Event]:
         if turn.action is not None:
@@ -215,7 +221,7 @@ class ChatSession:
                 log.exception("retrieval failed in session %s", self.id)
                 passages, block = [], ""
             self.log.write("retrieval", sources=self.source_names, passages=[
-                {key: p.get(key) for key in ("source_id", "title", "location", "score")} for p in passages])
+                p.model_dump(include={"source_id", "title", "location", "score"}) for p in passages])
             if passages:
                 yield Sources(passages)
                 text = f"{block}\n\n{turn.text}"
@@ -224,7 +230,7 @@ class ChatSession:
                 yield event
 
     async def _run(self, turn: Turn) -> None:
-        direct = self._direct(turn)
+        direct = turn.direct  # logged here: the engine logs only what a model answers
         try:
             async for event in self._events_for(turn):
                 if direct:

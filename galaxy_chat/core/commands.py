@@ -8,8 +8,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from galaxy_chat.core.events import Done, Error, Event, TextDelta, ToolCallFinished, ToolCallStarted
-from galaxy_chat.llm.messages import ToolCall, Usage
+from galaxy_chat.vocabulary.events import Done, Error, Event, TextDelta, ToolCallFinished, ToolCallStarted, Usage
+from galaxy_chat.vocabulary.tool_calls import ToolCall
 from tools.base import Tool, ToolResult
 
 HELP = "help"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from galaxy_chat.llm.messages import Message, ToolSpec
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.messages import Message
+from galaxy_chat.llm.model_config import ModelConfig
+from galaxy_chat.vocabulary.tool_calls import ToolSpec
 
 CHARS_PER_TOKEN = 3
 MESSAGE_OVERHEAD = 4  # role markers and separators every chat format adds around a message

@@ -30,6 +30,7 @@ class Conversation:
     messages: list[Message] = field(default_factory=list)
     interrupted: dict[int, Interruption] = field(default_factory=dict)
     user: str = ""  # who is chatting (email), for the session log
+    origin: str = "page"  # where it was started: "page", or "api" for a command over HTTP
 
     def add(self, message: Message, interruption: Interruption | None = None) -> None:
         self.messages.append(message)

@@ -17,16 +17,17 @@ from typing import Any
 
 from galaxy_chat.core.context import fit_context, input_budget
 from galaxy_chat.core.conversation import Conversation, Interruption
-from galaxy_chat.core.events import Done, Error, Event, Status, TextDelta, ToolCallStarted
 from galaxy_chat.core.read_batching import pump
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.system_prompt import DEFAULT_PATH, load_system_prompt
 from galaxy_chat.core.ticker import StatusTicker
 from galaxy_chat.core.tool_runner import FinishedCall, ToolRunner, run_timed
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.messages import ChatRequest, Message, StreamDone, TextPiece, ToolCall, ToolSpec, Usage
+from galaxy_chat.llm.messages import ChatRequest, Message, StreamDone, TextPiece
 from galaxy_chat.llm.provider import Provider
 from galaxy_chat.settings import Settings
+from galaxy_chat.vocabulary.events import Done, Error, Event, Status, TextDelta, ToolCallStarted, Usage
+from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
 from tools.base import ToolResult
 
 ProviderLookup = Callable[[str], Provider]  # raises LLMError(UNAVAILABLE) for an unknown or unusable model
@@ -56,10 +57,9 @@ class ChatEngine:
         self._logs: dict[str, SessionLog] = {}
         self._running: dict[str, _Reply] = {}
 
-    def new_conversation(self, user: str = "") -> Conversation:
-        conversation = Conversation(load_system_prompt(self.settings, self._system_prompt_path), user=user)
-        self.log_for(conversation)
-        return conversation
+    def new_conversation(self, user: str = "", origin: str = "page") -> Conversation:
+        # The log opens with the first line written: a page opened and left, or a refused command, leaves none.
+        return Conversation(load_system_prompt(self.settings, self._system_prompt_path), user=user, origin=origin)
 
     def end_conversation(self, conversation: Conversation) -> None:
         """The page is gone: stop a running reply and write the session's last line."""
@@ -106,7 +106,8 @@ class ChatEngine:
         log = self._logs.get(conversation.session_id)
         if log is None:
             log = self._logs[conversation.session_id] = self._session_log(conversation.session_id)
-            log.write("session_start", user=conversation.user, system_prompt=conversation.system_prompt,
+            log.write("session_start", user=conversation.user, origin=conversation.origin,
+                      system_prompt=conversation.system_prompt,
                       max_tool_rounds=self.settings.max_tool_rounds)
         return log
 

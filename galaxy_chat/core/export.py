@@ -1,10 +1,10 @@
 """Conversation export: a chat as plain text, Markdown or JSON, and JSON read back into turns. Pure functions
-(no UI, no disk); the JSON uses the session log's event records, so one format describes a chat everywhere."""
+(no UI, no disk); the JSON holds the events as the one codec writes them (vocabulary/event_json.py), as the
+session log and the history store do."""
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import logging
 import re
@@ -13,24 +13,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from galaxy_chat.core.chat_session import ChatSession, Turn
-from galaxy_chat.core.events import Done, Error, Event, Sources, Status, TextDelta, ToolCallFinished, ToolCallStarted
-from galaxy_chat.core.session_log import event_record
-from galaxy_chat.llm.messages import Usage
-from tools.widgets import BUILTIN_WIDGETS, Buttons, File, Image, Markdown, Plot, Table, Widget
+from galaxy_chat.vocabulary.event_json import decode, encode
+from galaxy_chat.vocabulary.events import (
+    Done,
+    Error,
+    Event,
+    Sources,
+    Status,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
+from galaxy_chat.vocabulary.widgets import Buttons, File, Image, Markdown, Plot, Table
 
 log = logging.getLogger(__name__)
 
 FORMAT = "galaxy-chat-export"
 VERSION = 1
 TABLE_ROWS_IN_TEXT = 50  # the JSON keeps every row; the readable formats stay readable
-EVENT_TYPES: dict[str, type[Any]] = {  # the `type` names event_record writes
-    "text_delta": TextDelta, "tool_call_started": ToolCallStarted, "tool_call_finished": ToolCallFinished,
-    "status": Status, "error": Error, "done": Done, "sources": Sources,
-}
-WIDGET_KINDS: dict[str, type[Widget]] = {cls.model_fields["kind"].default: cls for cls in BUILTIN_WIDGETS}
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def _turn_lines(number: int, turn: Turn, user: str, markdown: bool) -> list[str]
                 out += ["", *_widget_lines(widget, markdown)]
         elif isinstance(item, Sources):
             out += ["", f"{bold}Sources used:{bold}"]
-            out += [f"[{n}] {p['source_name']}: {p['title']} ({p['location']})"
+            out += [f"[{n}] {p.source_name}: {p.title} ({p.location})"
                     for n, p in enumerate(item.passages, 1)]
         elif isinstance(item, Error):
             errors.append(item)
@@ -220,7 +221,7 @@ def to_markdown(header: ExportHeader, turns: Sequence[Turn]) -> str:
 
 
 def _event_json(event: Event) -> dict[str, Any]:
-    record = event_record(event)
+    record = encode(event)
     if isinstance(event, Error):
         record["detail"] = ""  # internal detail is for the server log, not for a file the person takes away
     return record
@@ -251,31 +252,6 @@ def export_bytes(ext: str, header: ExportHeader, turns: Sequence[Turn]) -> tuple
     return render(header, turns).encode("utf-8"), export_filename(ext), media_type
 
 
-def load_widget(data: Any) -> Widget:
-    """A widget from its JSON record; an unknown or broken one becomes a Markdown note, never an exception."""
-    kind = data.get("kind") if isinstance(data, dict) else None
-    cls = WIDGET_KINDS.get(kind) if isinstance(kind, str) else None
-    if cls is not None:
-        try:
-            return cls.model_validate_json(json.dumps(data))  # JSON mode: bytes come back from base64
-        except ValidationError:
-            log.warning("export: a %s widget could not be read back", kind, exc_info=True)
-    return Markdown(text=f"(a {kind or 'unknown'} widget that cannot be shown here)")
-
-
-def _load_event(record: dict[str, Any]) -> Event | None:
-    cls = EVENT_TYPES.get(record.get("type", ""))
-    if cls is None:
-        return None  # a newer version's event: skip it rather than refuse the whole file
-    names = {item.name for item in dataclasses.fields(cls)}
-    fields = {key: value for key, value in record.items() if key in names}
-    if cls is Done:
-        fields["usage"] = Usage(**fields.get("usage", {}))
-    if cls is ToolCallFinished:
-        fields["widgets"] = [load_widget(widget) for widget in fields.get("widgets", [])]
-    return cls(**fields)  # type: ignore[no-any-return]
-
-
 def load_export(json_text: str | bytes) -> LoadedExport:
     """Read a JSON export back into its header and turns (widgets rebuilt); ValueError says what is wrong."""
     try:
@@ -290,7 +266,7 @@ def load_export(json_text: str | bytes) -> LoadedExport:
             list(document.get("tools", [])), list(document.get("data_sources", [])))
         turns = []
         for item in document["turns"]:
-            events = [event for record in item["events"] if (event := _load_event(record)) is not None]
+            events = [event for record in item["events"] if (event := decode(record)) is not None]
             turns.append(Turn(text=item["text"], model=item["model"], id=item["id"],
                               at=datetime.fromisoformat(item["at"]), events=events))
     except (KeyError, TypeError, AttributeError) as exc:

@@ -8,7 +8,6 @@ flushed every TEXT_FLUSH_S and before any other event, so a crash loses at most 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -21,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from galaxy_chat.core.events import Event, TextDelta
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.settings import Settings
+from galaxy_chat.vocabulary.event_json import encode
+from galaxy_chat.vocabulary.events import Event, TextDelta
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +37,6 @@ def secrets_of(settings: Settings, models: Iterable[ModelConfig] = ()) -> list[s
     values = [settings.llm_api_key.get_secret_value(), settings.trusted_proxy_secret.get_secret_value()]
     values += [model.api_key.get_secret_value() for model in models]
     return [value for value in values if value]
-
-
-def widget_record(widget: Any) -> Any:
-    dump = getattr(widget, "model_dump", None)
-    if callable(dump):
-        try:
-            return dump(mode="json")
-        except Exception:  # a widget that cannot serialise must not cost the log line
-            pass
-    return repr(widget)
-
-
-def event_record(event: Event) -> dict[str, Any]:
-    """An event as a log record: `type` is the class name in snake case, fields as they are."""
-    record: dict[str, Any] = {"type": re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()}
-    for item in dataclasses.fields(event):
-        value = getattr(event, item.name)
-        if item.name == "widgets":
-            value = [widget_record(widget) for widget in value]
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            value = dataclasses.asdict(value)
-        record[item.name] = value
-    return record
 
 
 def iso_utc(timestamp: float) -> str:
@@ -170,7 +147,7 @@ class SessionLog:
             self.text(event.text)
             return
         self.flush_text()
-        self._logs.submit(self.path, {**event_record(event), **extra})
+        self._logs.submit(self.path, {**encode(event), **extra})
 
     def text(self, piece: str) -> None:
         """Gather streamed text; a `text` line goes out at most every TEXT_FLUSH_S."""

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from galaxy_chat.core.chat_session import ChatSession
-from galaxy_chat.core.users import User
+from galaxy_chat.vocabulary.users import User
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from galaxy_chat.core.events import Status
+from galaxy_chat.vocabulary.events import Status
 
 
 def format_seconds(seconds: float) -> str:

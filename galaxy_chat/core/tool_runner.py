@@ -7,8 +7,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Protocol
 
-from galaxy_chat.core.events import ToolCallFinished
-from galaxy_chat.llm.messages import ToolCall, ToolSpec
+from galaxy_chat.vocabulary.events import ToolCallFinished
+from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
 from tools.base import ToolResult
 
 

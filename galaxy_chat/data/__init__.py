@@ -6,12 +6,12 @@
     prompt_text = context_block(passages)
 """
 
-from galaxy_chat.data.config import DataSourceError, DocumentSource, TableSource
-from galaxy_chat.data.index import SourceUnavailable
-from galaxy_chat.data.registry import DataSources
-from galaxy_chat.data.retrieval import Passage, Retriever, context_block, query_terms
+from galaxy_chat.data.data_sources import DataSources
+from galaxy_chat.data.retrieval import Retriever, context_block, query_terms
+from galaxy_chat.data.search_index import SourceUnavailable
+from galaxy_chat.data.sources_file import DataSourceError, DocumentSource, TableSource
 
 __all__ = [
-    "DataSourceError", "DataSources", "DocumentSource", "Passage", "Retriever", "SourceUnavailable",
+    "DataSourceError", "DataSources", "DocumentSource", "Retriever", "SourceUnavailable",
     "TableSource", "context_block", "query_terms",
 ]

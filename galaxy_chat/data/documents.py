@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from galaxy_chat.data.chunking import CHUNKER_VERSION, chunk_document
-from galaxy_chat.data.config import DocumentSource
-from galaxy_chat.data.index import SearchIndex, SourceUnavailable
+from galaxy_chat.data.search_index import SearchIndex, SourceUnavailable
+from galaxy_chat.data.sources_file import DocumentSource
 
 log = logging.getLogger(__name__)
 

@@ -17,14 +17,12 @@ import logging
 import math
 import re
 from collections.abc import Iterable
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from access.policy import Policy
-from galaxy_chat.core.users import User
-from galaxy_chat.data.index import Hit, SourceUnavailable
-from galaxy_chat.data.registry import DataSources
+from galaxy_chat.data.data_sources import DataSources
+from galaxy_chat.data.search_index import Hit, SourceUnavailable
+from galaxy_chat.vocabulary.passages import Passage
+from galaxy_chat.vocabulary.users import User
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +38,6 @@ this those through to too under until up very was we were what when where which 
 you your yours please tell show give find many much does anyone someone let lets me us know need want
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-class Passage(BaseModel):
-    """One retrieved passage; `model_dump()` is plain JSON for logs and the UI's citations."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source_id: str
-    source_name: str
-    kind: Literal["documents", "table"]
-    title: str  # heading path ("Laptops > Nova 15 Pro") or the row's key ("monthly_sales: 2024-11 · EMEA · Laptops")
-    location: str  # file within the collection ("laptops.md") or "monthly_sales row 131"
-    text: str
-    score: float  # 0..1, comparable across sources (see the module docstring)
 
 
 def query_terms(question: str) -> list[str]:

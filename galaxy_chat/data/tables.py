@@ -20,9 +20,9 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from galaxy_chat.data.config import TableSource
-from galaxy_chat.data.index import SearchIndex, SourceUnavailable
-from tools.sqlite_readonly import PROGRESS_STEPS, QueryError, connect_readonly
+from galaxy_chat.data.search_index import SearchIndex, SourceUnavailable
+from galaxy_chat.data.sources_file import TableSource
+from galaxy_chat.data.sqlite_readonly import PROGRESS_STEPS, QueryError, connect_readonly
 
 log = logging.getLogger(__name__)
 

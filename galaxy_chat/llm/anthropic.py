@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.messages import ChatRequest, Message, ProviderDelta, StreamDone, TextPiece, Usage
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.messages import ChatRequest, Message, ProviderDelta, StreamDone, TextPiece
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.streaming import PartialCall, assembled, json_payload, sse_events, with_retries
+from galaxy_chat.vocabulary.events import Usage
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096  # Anthropic requires max_tokens on every request

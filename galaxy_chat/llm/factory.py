@@ -6,7 +6,7 @@ import httpx
 
 from galaxy_chat.llm.anthropic import AnthropicProvider
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.openai import OllamaProvider, OpenAIProvider
 from galaxy_chat.llm.provider import Provider
 

@@ -1,29 +1,17 @@
-"""The internal message model every provider translates to and from its own wire format."""
+"""The internal message model every provider translates to and from its own wire format.
+
+ToolCall, ToolSpec and Usage belong to the shared vocabulary (galaxy_chat.vocabulary): tools and events use them too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from galaxy_chat.vocabulary.events import Usage
+from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
 
 Role = Literal["system", "user", "assistant", "tool"]
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A call the model asked for. `arguments` is the raw JSON text the model produced (it may be invalid)."""
-
-    id: str
-    name: str
-    arguments: str
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """A tool offered to the model: `parameters` is a JSON schema (OpenAI's `parameters`)."""
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
 
 
 @dataclass
@@ -34,15 +22,6 @@ class Message:
     tool_call_id: str | None = None  # tool messages only: which call this answers
     name: str | None = None  # tool messages only: the tool's name
     is_error: bool = False  # tool messages only: the tool failed (Anthropic's `is_error`)
-
-
-@dataclass(frozen=True)
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens)
 
 
 @dataclass(frozen=True)

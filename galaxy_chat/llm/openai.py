@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.messages import ChatRequest, Message, ProviderDelta, StreamDone, TextPiece, Usage
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.messages import ChatRequest, Message, ProviderDelta, StreamDone, TextPiece
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.streaming import PartialCall, assembled, json_payload, sse_events, with_retries
+from galaxy_chat.vocabulary.events import Usage
 
 FINISH_REASONS = {"stop": "stop", "tool_calls": "tool_calls", "function_call": "tool_calls", "length": "length"}
 

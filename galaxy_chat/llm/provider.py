@@ -8,7 +8,7 @@ from typing import Protocol
 import httpx
 
 from galaxy_chat.llm.messages import ChatRequest, ProviderDelta
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.model_config import ModelConfig
 
 CONNECT_TIMEOUT_S = 10.0
 

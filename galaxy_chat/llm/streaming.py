@@ -18,9 +18,10 @@ import httpx
 from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.messages import ProviderDelta, TextPiece, ToolCall
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.messages import ProviderDelta, TextPiece
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.provider import CONNECT_TIMEOUT_S
+from galaxy_chat.vocabulary.tool_calls import ToolCall
 
 log = logging.getLogger(__name__)
 

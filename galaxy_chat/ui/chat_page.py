@@ -9,9 +9,7 @@ from nicegui.events import GenericEventArguments
 from starlette.requests import Request
 
 from galaxy_chat.core.chat_session import ChatSession, Turn
-from galaxy_chat.core.events import Event
 from galaxy_chat.core.limits import SendRefused
-from galaxy_chat.core.users import User
 from galaxy_chat.services import Services
 from galaxy_chat.ui.export_menu import export_menu
 from galaxy_chat.ui.feedback_views import feedback_button, thumbs
@@ -21,8 +19,10 @@ from galaxy_chat.ui.page_header import ModelSelect, StatusLight, model_options
 from galaxy_chat.ui.session_drawer import SessionDrawer
 from galaxy_chat.ui.turn_view import TurnView
 from galaxy_chat.ui.welcome import Welcome
+from galaxy_chat.vocabulary.events import Event
+from galaxy_chat.vocabulary.users import User
+from galaxy_chat.vocabulary.widgets import CallTool, SendPrompt
 from galaxy_chat.web.identity import client_of, current_user
-from tools.widgets import CallTool, SendPrompt
 
 log = logging.getLogger(__name__)
 

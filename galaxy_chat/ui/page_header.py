@@ -10,8 +10,8 @@ from typing import Any
 
 from nicegui import background_tasks, ui
 
-from galaxy_chat.llm.health import HealthMonitor
-from galaxy_chat.llm.registry import ModelRegistry
+from galaxy_chat.llm.model_health import HealthMonitor
+from galaxy_chat.llm.model_registry import ModelRegistry
 from galaxy_chat.ui.marks import hint
 
 STATUS_COLOURS = {"ok": "positive", "error": "negative", "unavailable": "grey-6", "unchecked": "warning"}

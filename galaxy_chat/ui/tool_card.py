@@ -7,9 +7,9 @@ import time
 
 from nicegui import ui
 
-from galaxy_chat.core.events import ToolCallFinished, ToolCallStarted
 from galaxy_chat.ui.marks import hint
 from galaxy_chat.ui.widget_views import ButtonHandler, render_widget
+from galaxy_chat.vocabulary.events import ToolCallFinished, ToolCallStarted
 
 MAX_SHOWN_RESULT = 20_000
 

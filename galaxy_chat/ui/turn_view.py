@@ -11,12 +11,21 @@ from datetime import datetime
 from nicegui import ui
 
 from galaxy_chat.core.chat_session import Turn
-from galaxy_chat.core.events import Done, Error, Event, Sources, Status, TextDelta, ToolCallFinished, ToolCallStarted
 from galaxy_chat.ui.icon_button import IconButton
 from galaxy_chat.ui.marks import testid
 from galaxy_chat.ui.streaming_markdown import StreamingMarkdown
 from galaxy_chat.ui.tool_card import ToolCard
 from galaxy_chat.ui.widget_views import ButtonHandler
+from galaxy_chat.vocabulary.events import (
+    Done,
+    Error,
+    Event,
+    Sources,
+    Status,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
 
 
 def local_time(moment: datetime) -> str:
@@ -44,8 +53,7 @@ class TurnView:
         stamp = local_time(turn.at)
         with bubble(f"{user_email} · {stamp}", "user"):
             ui.label(turn.text).classes("gc-bubble-body whitespace-pre-wrap break-words")
-        direct = turn.action is not None or turn.text.startswith("/")
-        who = "command" if direct else (turn.model or "no model")
+        who = "command" if turn.direct else (turn.model or "no model")
         with (bubble(f"{who} · {stamp}", "assistant"), ui.column().classes("gc-bubble-body gap-1") as self.column,
               ui.column().classes("w-full gap-2 gc-reply-body") as self.body):
             self.thinking = ui.element("span").classes("gc-thinking").props('role=status aria-label="Thinking"')
@@ -90,10 +98,10 @@ class TurnView:
         ).props("dense").mark("citations"):
             for number, passage in enumerate(event.passages, 1):
                 with ui.column().classes("gap-0 q-mb-sm"):
-                    ui.label(f"[{number}] {passage.get('source_name')}: {passage.get('title')}").classes(
+                    ui.label(f"[{number}] {passage.source_name}: {passage.title}").classes(
                         "text-body2 font-medium")
-                    ui.label(str(passage.get("location", ""))).classes("text-caption text-grey-6")
-                    excerpt = str(passage.get("text", ""))
+                    ui.label(passage.location).classes("text-caption text-grey-6")
+                    excerpt = passage.text
                     ui.label(excerpt[:400] + (" …" if len(excerpt) > 400 else "")).classes(
                         "text-caption text-grey-4 whitespace-pre-wrap")
 

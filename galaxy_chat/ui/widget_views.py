@@ -10,7 +10,18 @@ from typing import Any
 from nicegui import ui
 
 from galaxy_chat.ui.markdown_render import render_markdown
-from tools.widgets import Buttons, CallTool, CustomWidget, File, Image, Markdown, Plot, SendPrompt, Table, Widget
+from galaxy_chat.vocabulary.widgets import (
+    Buttons,
+    CallTool,
+    CustomWidget,
+    File,
+    Image,
+    Markdown,
+    Plot,
+    SendPrompt,
+    Table,
+    Widget,
+)
 
 log = logging.getLogger(__name__)
 

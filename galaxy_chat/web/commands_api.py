@@ -5,34 +5,35 @@ The request body is `{"text": "/calc 2*(3+4)"}`; the answer is JSON with the com
     {"ok": true, "session_id": "…", "tool": "calculator", "text": "2*(3+4) = 14", "is_error": false,
      "reduced_isolation": false, "widgets": [{"kind": "markdown", "text": "…"}], "events": [...]}
 
-Identity comes from the proxy like every route (the identity middleware); the tools are bound for that person
-exactly as a chat session binds them, so the policy's permissions, the argument checks and the tool timeouts
-are the same. Each call gets its own short-lived session id and session log (LOG_DIR/<id>.jsonl); nothing is
-kept in memory after the answer. Bad input gets 400 with a `detail` sentence.
+The command runs through the same front door as a message typed in the page (Services.run_command, a
+ChatSession of its own): the same permissions, MAX_MESSAGE_CHARS, MESSAGES_PER_MINUTE and one run at a time
+per person, the same tool checks and timeouts, and a session log of its own (LOG_DIR/<id>.jsonl). Refusals
+answer with a `detail` sentence: 400 (bad input), 429 (rate limit), 409 (another run of the person's is
+still going).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from galaxy_chat.core.commands import is_command, run_command, split_command
-from galaxy_chat.core.events import Done, Error, Event, TextDelta, ToolCallFinished
-from galaxy_chat.core.session_log import event_record, secrets_of
+from galaxy_chat.core.commands import is_command, split_command
+from galaxy_chat.core.limits import SendRefused
 from galaxy_chat.services import Services
+from galaxy_chat.vocabulary.event_json import encode
+from galaxy_chat.vocabulary.events import Error, Event, TextDelta, ToolCallFinished
 from galaxy_chat.web.identity import client_of, current_user
-from tools.base import ToolContext
 
 log = logging.getLogger(__name__)
 
 PATH = "/api/commands"
-MAX_TEXT = 20_000  # characters; a command, not a document (the python tool's own limit is higher)
 EXAMPLE = '{"text": "/calc 2*(3+4)"}'
+REFUSAL_STATUS = {"rate_limited": 429, "busy": 409, "empty": 400, "too_long": 400, "not_permitted": 403,
+                  "locked": 409}
 
 
 def bad_request(detail: str) -> JSONResponse:
@@ -40,23 +41,21 @@ def bad_request(detail: str) -> JSONResponse:
 
 
 def command_text(body: Any) -> str | JSONResponse:
-    """The command in a parsed body, or the 400 answer saying what is wrong with it."""
+    """The command in a parsed body, or the 400 answer saying what is wrong with it. Its length is checked by
+    the session's rules, like a message's."""
     if not isinstance(body, dict) or "text" not in body:
         return bad_request(f"The body must be a JSON object with a 'text' field, e.g. {EXAMPLE}.")
     text = body["text"]
     if not isinstance(text, str):
         return bad_request(f"'text' must be a string, not {type(text).__name__}.")
-    if len(text) > MAX_TEXT:
-        return bad_request(f"'text' is too long ({len(text):,} characters; at most {MAX_TEXT:,}).")
-    text = text.strip()
-    if not is_command(text):
+    if not is_command(text.strip()):
         return bad_request("'text' must be a command starting with '/', e.g. /calc 2*(3+4); /help lists yours.")
     return text
 
 
 def public_record(event: Event) -> dict[str, Any]:
     """An event as JSON for the caller: like the session log's record, without internal detail."""
-    record = event_record(event)
+    record = encode(event)
     record.pop("detail", None)
     return record
 
@@ -90,22 +89,15 @@ def commands_router(services: Services) -> APIRouter:
         if isinstance(text, JSONResponse):
             return text
         user = current_user(request)
-        session_id = secrets.token_urlsafe(16)
-        context = ToolContext(user=user, session_id=session_id, settings=services.settings, policy=services.policy)
-        bound = services.tools.bind(context, selected=services.tools_for(user))
-        services.logs.add_secrets(*secrets_of(services.settings, services.models.models))
-        session_log = services.logs.open(session_id)
-        session_log.write("session_start", user=user.email, source="api", tools=bound.allowed)
-        session_log.write("command", text=text)
-        events: list[Event] = []
         try:
-            async for event in run_command(text, bound):
-                session_log.event(event)
-                events.append(event)
-        finally:  # also when the caller goes away mid-command (the task is cancelled)
-            session_log.write("session_end", user=user.email, completed=bool(events) and isinstance(events[-1], Done))
+            session_id, turn = await services.run_command(user, text)
+        except SendRefused as refusal:
+            log.info("api command by %s from %s refused: %s", user.email, client_of(request), refusal.kind)
+            return JSONResponse({"detail": str(refusal)}, status_code=REFUSAL_STATUS[refusal.kind])
+        events = list(turn.events)
         outcome = summary(events)
-        log.info("api command /%s by %s from %s: %s", split_command(text)[0][:40], user.email, client_of(request),
+        log.info("api command /%s by %s from %s: %s", split_command(turn.text)[0][:40], user.email,
+                 client_of(request),
                  "ok" if outcome["ok"] else "error")
         body = {**outcome, "session_id": session_id, "events": [public_record(e) for e in events]}
         # default=repr: a widget holding something JSON cannot express still gives an answer, never a 500

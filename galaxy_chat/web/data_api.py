@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from access.policy import Policy
-from galaxy_chat.data.index import SourceUnavailable
-from galaxy_chat.data.registry import DataSources
+from galaxy_chat.data.data_sources import DataSources
+from galaxy_chat.data.search_index import SourceUnavailable
 from galaxy_chat.web.identity import current_user
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from galaxy_chat.core.users import User, normalise_email
 from galaxy_chat.settings import Settings
+from galaxy_chat.vocabulary.users import User, normalise_email
 from galaxy_chat.web.client_address import client_address, peer_in
 
 log = logging.getLogger(__name__)

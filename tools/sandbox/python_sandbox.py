@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tools import sandbox_runner
-from tools.sandbox_bwrap import SANDBOX_ENV, Bwrap
-from tools.sandbox_io import Capture, Child, Report, drain, feed_stdin, parse_report, read_fd, spawn, tree_size
-from tools.sandbox_landlock import LandlockPlan, PreparedRuleset, landlock_abi
-from tools.sandbox_limits import MB, Limits, PidsCgroup, apply_rlimits, nproc_limit
-from tools.sandbox_paths import PythonInstall, python_install
+from tools.sandbox import runner as sandbox_runner
+from tools.sandbox.bwrap import SANDBOX_ENV, Bwrap
+from tools.sandbox.child_io import Capture, Child, Report, drain, feed_stdin, parse_report, read_fd, spawn, tree_size
+from tools.sandbox.landlock import LandlockPlan, PreparedRuleset, landlock_abi
+from tools.sandbox.limits import MB, Limits, PidsCgroup, apply_rlimits, nproc_limit
+from tools.sandbox.paths import PythonInstall, python_install
 
 log = logging.getLogger(__name__)
 

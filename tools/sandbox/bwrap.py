@@ -7,8 +7,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.sandbox_limits import MB, Limits
-from tools.sandbox_paths import PythonInstall
+from tools.sandbox.limits import MB, Limits
+from tools.sandbox.paths import PythonInstall
 
 SANDBOX_UID = "65534"  # nobody: code never runs as root inside, even when the app does
 WORKDIR = "/tmp"  # the size-capped tmpfs, also the working dir and HOME

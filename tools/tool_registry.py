@@ -21,14 +21,13 @@ from types import ModuleType
 from pydantic import ValidationError
 
 import tools as tools_package
-from galaxy_chat.llm.messages import ToolCall, ToolSpec
 from galaxy_chat.settings import Settings
+from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
 from tools.base import Tool, ToolContext, ToolResult
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "galaxy_chat.tools"
-FRAMEWORK_MODULES = frozenset({"base", "registry", "widgets"})  # and every sandbox_* helper module
 
 
 class ToolConfigError(Exception):
@@ -44,10 +43,12 @@ def _concrete_tools(module: object) -> list[type[Tool]]:
 
 
 def discover_tool_classes(package: ModuleType = tools_package, group: str = ENTRY_POINT_GROUP) -> list[type[Tool]]:
-    """Every concrete Tool subclass in modules under `package` (`tools/`), then those named by entry points."""
+    """Every concrete Tool subclass defined in the modules directly under `package` (`tools/`), then those
+    named by entry points. Subpackages (a tool's own machinery, like `tools/sandbox/`) are not searched, and
+    the SDK's modules (base, tool_registry) define no concrete tool."""
     found: list[type[Tool]] = []
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name in FRAMEWORK_MODULES or info.name.startswith(("_", "sandbox")):
+        if info.ispkg or info.name.startswith("_"):
             continue
         found += _concrete_tools(importlib.import_module(f"{package.__name__}.{info.name}"))
     for point in entry_points(group=group):

@@ -1,4 +1,5 @@
-"""Liveness (`/health`, public, no details) and readiness (`/ready`, JSON, behind identity)."""
+"""Liveness (`/health`, public, no details), readiness (`/ready`, JSON, behind identity) and
+`POST /ready/models/check` (re-check every model now, behind identity)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from galaxy_chat.llm.model_health import HealthMonitor
 from galaxy_chat.settings import Settings
 
 CheckResult = dict[str, Any]  # must hold "ok": bool; other keys are shown as they are (never secrets)
@@ -50,7 +52,7 @@ def default_readiness(settings: Settings) -> Readiness:
     return readiness
 
 
-def health_router(settings: Settings, readiness: Readiness) -> APIRouter:
+def readiness_router(settings: Settings, readiness: Readiness, monitor: HealthMonitor) -> APIRouter:
     router = APIRouter()
 
     @router.get("/health", include_in_schema=False)
@@ -62,5 +64,9 @@ def health_router(settings: Settings, readiness: Readiness) -> APIRouter:
         ok, results = readiness.report()
         body = {"status": "ready" if ok else "not ready", "app": settings.app_name, "checks": results}
         return JSONResponse(body, status_code=200 if ok else 503)
+
+    @router.post("/ready/models/check")
+    async def check_models() -> dict[str, Any]:
+        return await monitor.check_now()
 
     return router

@@ -4,9 +4,18 @@ tests read them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from galaxy_chat.llm.messages import Usage
+from galaxy_chat.vocabulary.passages import Passage
+from galaxy_chat.vocabulary.widgets import Widget
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens)
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,7 @@ class ToolCallFinished:
     text: str  # what the model is told
     is_error: bool
     duration_s: float
-    widgets: list[Any] = field(default_factory=list)  # declarative widgets for the person (tools issue)
+    widgets: list[Widget] = field(default_factory=list)  # what the person is shown (data, see widgets.py)
     reduced_isolation: bool = False
 
 
@@ -66,7 +75,7 @@ class Done:
 class Sources:
     """Passages retrieved from the chat's data sources and given to the model with this message."""
 
-    passages: list[dict[str, Any]]  # source_id, source_name, kind, title, location, text, score
+    passages: list[Passage]
 
 
 Event = TextDelta | ToolCallStarted | ToolCallFinished | Status | Error | Done | Sources

@@ -10,9 +10,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from galaxy_chat.data.config import DocumentSource, TableSource, load_source_file
 from galaxy_chat.data.documents import preview_documents, sync_documents
-from galaxy_chat.data.index import FILE_NAME, Hit, SearchIndex, SourceUnavailable
+from galaxy_chat.data.search_index import FILE_NAME, Hit, SearchIndex, SourceUnavailable
+from galaxy_chat.data.sources_file import DocumentSource, TableSource, load_source_file
 from galaxy_chat.data.tables import preview_table, sync_table
 from galaxy_chat.settings import Settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.llm_server import Reply, sse
+from galaxy_chat.testing.llm_server import Reply, sse
 
 DONE = b"data: [DONE]\n\n"
 

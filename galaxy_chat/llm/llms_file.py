@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import SecretStr, ValidationError
 
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.settings import Settings
 
 log = logging.getLogger(__name__)

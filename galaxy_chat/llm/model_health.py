@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from galaxy_chat.llm.errors import SENTENCES, FaultKind, LLMError
 from galaxy_chat.llm.messages import ChatRequest, Message, StreamDone
-from galaxy_chat.llm.models import ModelConfig
-from galaxy_chat.llm.registry import OLLAMA_PROBE_TIMEOUT_S, ModelRegistry
+from galaxy_chat.llm.model_config import ModelConfig
+from galaxy_chat.llm.model_registry import OLLAMA_PROBE_TIMEOUT_S, ModelRegistry
 from galaxy_chat.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import httpx
 
-from galaxy_chat.llm.config import LoadedModels, load_models
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.models import ModelConfig
+from galaxy_chat.llm.llms_file import LoadedModels, load_models
+from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.provider import Provider, create_http_client
 from galaxy_chat.settings import Settings
 

@@ -3,7 +3,7 @@
 Deterministic: a fixed seed and fixed dates (2023-01 .. 2024-12, not "the last 24 months"), so the same
 code always writes the same rows and tests can assert on them.
 
-    uv run python -m tools.sample_data [path]     # default: data/sample.db
+    uv run python -m galaxy_chat.data.sample_database [path]     # default: data/sample.db
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def ensure_sample_database(data_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) > 1 or (args and args[0] in ("-h", "--help")):
-        print("usage: python -m tools.sample_data [path]   (default: data/sample.db)")
+        print("usage: python -m galaxy_chat.data.sample_database [path]   (default: data/sample.db)")
         return 0 if args and args[0] in ("-h", "--help") else 2
     path = build_sample_database(Path(args[0]) if args else Path("data") / FILE_NAME)
     with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
