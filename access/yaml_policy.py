@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from access.policy import Kind
 from galaxy_chat.vocabulary.users import User, normalise_email
+from galaxy_chat.yaml_config import load_yaml, read_text, validation_problem
 
 DEFAULT_GROUP = "default"
 KINDS: dict[Kind, str] = {"tool": "tools", "data_source": "data_sources", "model": "models"}
@@ -89,15 +89,15 @@ class YamlPolicy:
 
     @classmethod
     def from_file(cls, path: Path) -> YamlPolicy:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PolicyError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+        text = read_text(path, PolicyError)
+        if text is None:
+            raise PolicyError(f"{path}: cannot be read (the file does not exist)")
         return cls.parse(text, str(path))
 
     @classmethod
     def parse(cls, text: str, where: str) -> YamlPolicy:
-        groups = [_group(name, raw, where) for name, raw in _top_level(_load_yaml(text, where), where).items()]
+        entries = _top_level(load_yaml(text, where, PolicyError), where)
+        groups = [_group(name, raw, where) for name, raw in entries.items()]
         default = next((group for group in groups if group.name == DEFAULT_GROUP), None)
         return cls([group for group in groups if group is not default], default, where)
 
@@ -129,16 +129,6 @@ class YamlPolicy:
         return self._permitted(user, "model", available)
 
 
-def _load_yaml(text: str, where: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise PolicyError(f"{where}: invalid YAML{place}: {problem}") from None
-
-
 def _top_level(data: Any, where: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         # An empty file is refused rather than read as "nobody may use anything": delete it to allow all.
@@ -155,16 +145,8 @@ def _top_level(data: Any, where: str) -> dict[str, Any]:
     return groups
 
 
-def _describe(error: ValidationError) -> str:
-    item = error.errors()[0]
-    where = ".".join(str(part) for part in item["loc"]) or "group"
-    if item["type"] == "extra_forbidden":
-        allowed = GROUP_FIELDS if len(item["loc"]) == 1 else list(_Deny.model_fields)
-        return f"unknown field '{where}' (allowed: {', '.join(allowed)})"
-    message = item["msg"]
-    if isinstance(item.get("input"), str | int | float | bool):
-        message += f" (got {item['input']!r})"
-    return f"field '{where}': {message}"
+def _allowed_fields(loc: list[str]) -> list[str]:
+    return GROUP_FIELDS if len(loc) == 1 else list(_Deny.model_fields)
 
 
 def _patterns(values: list[str], label: str) -> tuple[str, ...]:
@@ -181,7 +163,7 @@ def _group(name: str, raw: Any, where: str) -> Group:
     try:
         entry = _GroupEntry.model_validate(raw)
     except ValidationError as exc:
-        raise PolicyError(f"{label}: {_describe(exc)}") from None
+        raise PolicyError(f"{label}: {validation_problem(exc, _allowed_fields)}") from None
     emails: set[str] = set()
     globs: list[str] = []
     for index, member in enumerate(entry.members):

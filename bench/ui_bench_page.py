@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS
+from galaxy_chat.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 # Every tab is "visible" in headless Chromium; these keep timers and frames of background tabs unthrottled.
 BENCH_ARGS = [*CHROMIUM_ARGS, "--disable-background-timer-throttling", "--disable-renderer-backgrounding",

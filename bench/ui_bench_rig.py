@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from galaxy_chat.testing.app_process import AppProcess
+from galaxy_chat.testing.browser import ThreadedServer
 from galaxy_chat.testing.llm_server import Reply
 from galaxy_chat.testing.llm_wire import DONE, openai_chunk
-from tests.app_process import AppProcess
-from tests.browser_helpers import ThreadedServer
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 

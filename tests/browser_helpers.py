@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,48 +11,13 @@ from typing import Any
 
 import pytest
 
-from galaxy_chat.testing.llm_server import Reply, ScriptedServer
-from galaxy_chat.testing.llm_wire import openai_text
-from tests.page_helpers import is_health_check
+from galaxy_chat.testing.browser import CHROMIUM, CHROMIUM_ARGS, ThreadedServer
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run",
-]
 # Skipped only on a developer machine without Chromium; in CI (CI=true) a missing browser fails instead.
 needs_chromium = pytest.mark.skipif(
     shutil.which("chromium") is None and not os.environ.get("CI"),
     reason="Debian's chromium is not installed (apt-get install chromium)",
 )
-
-
-class ThreadedServer:
-    """The scripted server on its own event loop, so synchronous Playwright tests can use it."""
-
-    def __init__(self, keep_alive: bool = False) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.server = ScriptedServer(keep_alive)
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
-        self.server.when(is_health_check, Reply(200, openai_text("Hi")))
-
-    def script(self, *replies: Reply) -> None:
-        self.loop.call_soon_threadsafe(self.server.script, *replies)
-
-    async def _stop(self) -> None:
-        """Stop the server and end its connections' tasks, so none is left pending when the loop stops."""
-        await self.server.stop()
-        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in others:
-            task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 @contextmanager

@@ -13,8 +13,8 @@ from nicegui.testing.user_simulation import user_simulation
 
 from galaxy_chat.data.sample_database import build_sample_database
 from galaxy_chat.llm.provider import create_http_client
+from galaxy_chat.testing.app_process import SETTING_NAMES, AppProcess, free_port
 from galaxy_chat.testing.llm_server import ScriptedServer
-from tests.app_process import SETTING_NAMES, AppProcess, free_port
 from tests.engine_helpers import Rig, rig_factory
 
 ROOT = Path(__file__).resolve().parent.parent

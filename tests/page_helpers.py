@@ -9,17 +9,9 @@ from pathlib import Path
 from nicegui import ui
 from nicegui.testing.user import User
 
-from galaxy_chat.testing.llm_server import Recorded, Reply, ScriptedServer
+from galaxy_chat.testing.llm_server import Reply, ScriptedServer, is_health_check
 from galaxy_chat.testing.llm_wire import openai_text
 from galaxy_chat.ui.streaming_markdown import StreamText
-
-
-def is_health_check(request: Recorded) -> bool:
-    try:
-        body = request.json()
-    except ValueError:
-        return False
-    return body.get("max_tokens") == 3 and body.get("messages") == [{"role": "user", "content": "hi"}]
 
 
 def model_file(tmp_path: Path, server: ScriptedServer, *extra: str) -> dict[str, str]:

@@ -8,10 +8,10 @@ from html.parser import HTMLParser
 
 from nicegui import app, ui
 
-from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_server import Reply, is_health_check
 from galaxy_chat.testing.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from galaxy_chat.ui import page_header
-from tests.page_helpers import assistant_html, is_health_check, is_shown, model_file, send, wait_until_idle
+from tests.page_helpers import assistant_html, is_shown, model_file, send, wait_until_idle
 
 
 async def test_a_streamed_reply_renders_as_markdown(simulated_app, llm_server, tmp_path) -> None:
@@ -188,7 +188,7 @@ async def test_widget_buttons_call_their_tool_once(simulated_app) -> None:
 async def test_data_sources_add_context_and_show_citations(simulated_app, llm_server, tmp_path) -> None:
     import shutil
 
-    from tests.app_process import ROOT
+    from galaxy_chat.testing.app_process import ROOT
 
     shutil.copytree(ROOT / "data" / "sources", tmp_path / "data" / "sources")
     llm_server.script(Reply(200, openai_text("Two years [1].")))

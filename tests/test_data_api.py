@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_process import ROOT
+from galaxy_chat.testing.app_process import ROOT
 
 PERMISSIONS = """
 groups:

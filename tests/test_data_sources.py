@@ -17,9 +17,9 @@ from galaxy_chat.data.chunking import MAX_CHARS, chunk_document
 from galaxy_chat.data.documents import sync_documents
 from galaxy_chat.data.sources_file import parse_sources
 from galaxy_chat.settings import load_settings
+from galaxy_chat.testing.app_process import ROOT
 from galaxy_chat.vocabulary.passages import Passage
 from galaxy_chat.vocabulary.users import User
-from tests.app_process import ROOT
 
 ALL = ["handbook", "hr_policies", "sales"]
 ADA = User("ada@example.com")

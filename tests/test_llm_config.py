@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from galaxy_chat.llm.llms_file import ModelConfigError, expand, load_models, parse_models
+from galaxy_chat.llm.llms_file import ModelConfigError, load_models, parse_models
 from galaxy_chat.llm.model_registry import ModelRegistry
 from galaxy_chat.settings import load_settings
+from galaxy_chat.testing.app_process import ROOT, free_port
 from galaxy_chat.testing.llm_server import Reply
-from tests.app_process import ROOT, free_port
+from galaxy_chat.yaml_config import expand
 from tests.test_settings import run_cli
 
 ENTRY = """
@@ -105,7 +106,7 @@ BAD_FILES = [
      "config/llms.yml: models[2] (a): field 'name' repeats models[0]"),
     ("models:\n  - just a name\n", "config/llms.yml: models[0]: expected a mapping of fields, got str"),
     ("models:\n  - provider: openai\n", "config/llms.yml: models[0]: field 'name' is required"),
-    ("just text", "config/llms.yml: expected a list of models or a mapping with 'models:'"),
+    ("just text", "config/llms.yml: expected a list or a mapping with 'models:'"),
     ("modles: []\n", "config/llms.yml: unknown top-level key 'modles' (expected 'models' and 'default')"),
     ("default: c\nmodels:\n" + ENTRY.format(name="a"), "config/llms.yml: default: no model is named 'c'"),
 ]

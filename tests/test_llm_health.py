@@ -13,8 +13,8 @@ from galaxy_chat.llm.errors import SENTENCES, FaultKind
 from galaxy_chat.llm.model_health import HealthMonitor
 from galaxy_chat.llm.model_registry import ModelRegistry
 from galaxy_chat.settings import load_settings
+from galaxy_chat.testing.app_process import ROOT, free_port
 from galaxy_chat.testing.llm_server import Reply, sse
-from tests.app_process import ROOT, free_port
 
 ALICE = {"X-EMAIL-USER": "alice@example.com"}
 SECRET = "sk-very-secret-42"

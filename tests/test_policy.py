@@ -11,8 +11,8 @@ from access.loader import PolicyError, load_policy
 from access.policy import AllowAll
 from access.yaml_policy import YamlPolicy
 from galaxy_chat.settings import SettingsError, load_settings
+from galaxy_chat.testing.app_process import ROOT
 from galaxy_chat.vocabulary.users import User
-from tests.app_process import ROOT
 
 POLICY = """
 groups:

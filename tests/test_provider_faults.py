@@ -9,9 +9,9 @@ import pytest
 
 from galaxy_chat.llm.errors import SENTENCES, FaultKind, LLMError
 from galaxy_chat.llm.messages import TextPiece
+from galaxy_chat.testing.app_process import free_port
 from galaxy_chat.testing.llm_server import Reply, sse
 from galaxy_chat.testing.llm_wire import anthropic_text, openai_chunk, openai_text
-from tests.app_process import free_port
 from tests.provider_helpers import SECRET_KEY, drain, hello_request, model_for, provider_for
 
 

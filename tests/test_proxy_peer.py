@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app_process import AppProcess
+from galaxy_chat.testing.app_process import AppProcess
 from tests.test_server_process import websocket_handshake
 
 POLLING = "/_nicegui_ws/socket.io/?EIO=4&transport=polling"

@@ -9,9 +9,9 @@ import pytest
 
 from galaxy_chat.core.commands import run_command
 from galaxy_chat.settings import load_settings
+from galaxy_chat.testing.app_process import ROOT
 from galaxy_chat.vocabulary.events import ToolCallFinished
 from galaxy_chat.vocabulary.widgets import Plot
-from tests.app_process import ROOT
 from tests.tool_doubles import make_context
 from tools.tool_registry import ToolRegistry, discover_tool_classes
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.app_process import ROOT
+from galaxy_chat.testing.app_process import ROOT
 
 MAX_LINES = 300
 

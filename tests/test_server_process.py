@@ -10,7 +10,7 @@ import socket
 import httpx
 import pytest
 
-from tests.app_process import AppProcess
+from galaxy_chat.testing.app_process import AppProcess
 
 SOCKET_PATH = "/_nicegui_ws/socket.io/?EIO=4&transport=websocket"
 

@@ -9,9 +9,9 @@ import httpx
 from nicegui import Client, app, core
 from nicegui.testing.user import User
 
-from galaxy_chat.testing.llm_server import Reply
+from galaxy_chat.testing.llm_server import Reply, is_health_check
 from galaxy_chat.testing.llm_wire import openai_chunk, openai_text
-from tests.page_helpers import assistant_html, is_health_check, model_file, send, wait_until_idle
+from tests.page_helpers import assistant_html, model_file, send, wait_until_idle
 
 ALICE = {"X-EMAIL-USER": "alice@example.com"}
 BOB = {"X-EMAIL-USER": "bob@example.com"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from galaxy_chat.settings import SettingsError, load_settings
-from tests.app_process import ROOT, subprocess_env
+from galaxy_chat.testing.app_process import ROOT, subprocess_env
 
 
 def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

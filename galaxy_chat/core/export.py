@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from galaxy_chat.core.chat_session import ChatSession, Turn
+from galaxy_chat.core.markdown_fences import close_open_fence
 from galaxy_chat.vocabulary.event_json import decode, encode
 from galaxy_chat.vocabulary.events import (
     Done,
@@ -25,6 +26,7 @@ from galaxy_chat.vocabulary.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
+from galaxy_chat.vocabulary.tool_calls import pretty_arguments
 from galaxy_chat.vocabulary.widgets import Buttons, File, Image, Markdown, Plot, Table
 
 log = logging.getLogger(__name__)
@@ -66,14 +68,6 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _pretty_arguments(arguments: str) -> str:
-    # The model's raw JSON may be invalid; then show it exactly as it came.
-    try:
-        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
-    except ValueError:
-        return arguments
-
-
 def _reply_status(done: Done | None, errors: list[Error]) -> list[str]:
     lines = [f"Error: {error.message}" for error in errors]
     if done is None:
@@ -95,7 +89,7 @@ def _reply_summary(done: Done | None) -> str:
 def _widget_lines(widget: Any, markdown: bool) -> list[str]:
     """A widget as readable lines; Markdown gets real tables and embedded images."""
     if isinstance(widget, Markdown):
-        return [_close_open_fence(widget.text) if markdown else widget.text]
+        return [close_open_fence(widget.text) if markdown else widget.text]
     if isinstance(widget, Table):
         rows = widget.rows[:TABLE_ROWS_IN_TEXT]
         note = f"(showing {len(rows)} of {widget.total_rows} rows)" if len(rows) < widget.total_rows else ""
@@ -131,21 +125,6 @@ def _fence(text: str, info: str = "") -> list[str]:
     return [ticks + info, text, ticks]
 
 
-def _close_open_fence(text: str) -> str:
-    """A reply stopped inside a code block must not swallow the rest of the Markdown document."""
-    opener: str | None = None
-    for line in text.splitlines():
-        match = re.match(r"^ {0,3}(`{3,}|~{3,})", line)
-        if not match:
-            continue
-        run = match.group(1)
-        if opener is None:
-            opener = run
-        elif run[0] == opener[0] and len(run) >= len(opener) and not line.strip()[len(run):].strip():
-            opener = None
-    return text if opener is None else f"{text}\n{opener}"
-
-
 def _block(text: str, markdown: bool, lang: str = "") -> list[str]:
     return _fence(text, lang) if markdown else ["    " + line for line in text.splitlines() or [""]]
 
@@ -174,10 +153,10 @@ def _turn_lines(number: int, turn: Turn, user: str, markdown: bool) -> list[str]
     for item in _grouped(turn.events):
         if isinstance(item, list):
             joined = "".join(item)
-            out += ["", _close_open_fence(joined) if markdown else joined]
+            out += ["", close_open_fence(joined) if markdown else joined]
         elif isinstance(item, ToolCallStarted):
             out += ["", f"{bold}Tool call: {item.name}{bold} ({item.call_id}), arguments:"]
-            out += _block(_pretty_arguments(item.arguments), markdown, "json")
+            out += _block(pretty_arguments(item.arguments), markdown, "json")
         elif isinstance(item, ToolCallFinished):
             state = "failed" if item.is_error else "ok"
             out += ["", f"Result of {item.name} ({state}, {item.duration_s:.2f} s):"]

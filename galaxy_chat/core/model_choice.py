@@ -32,11 +32,6 @@ def default_model(registry: ModelRegistry, permitted: list[str]) -> str:
     return available[0] if available else (permitted[0] if permitted else "")
 
 
-def carried_model(previous: str, permitted: list[str], fallback: str) -> str:
-    """The model a New chat starts with: the one the person had chosen, while they may still use it."""
-    return previous if previous and previous in permitted else fallback
-
-
 def model_notice(registry: ModelRegistry, health: HealthMonitor, permitted: list[str], model: str) -> str:
     """Why `model` cannot answer now and what to do about it; empty when nothing is known to be wrong."""
     config = registry.get(model) if model in permitted else None

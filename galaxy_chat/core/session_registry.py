@@ -33,11 +33,15 @@ class SessionRegistry:
         return session
 
     def new_for(self, user: User) -> ChatSession:
-        """New chat: the current session ends (a running reply is stopped) and a fresh one starts."""
+        """New chat: the current session ends (a running reply is stopped) and a fresh one starts, with the
+        model the person had chosen while they may still use it."""
         old = self._active.pop(user.email, None)
         if old is not None:
             old.close()
-        return self.active_for(user)
+        session = self.active_for(user)
+        if old is not None and old.model and old.model != session.model and session.rules.can_use("model", old.model):
+            session.switch_model(old.model)
+        return session
 
     def get(self, session_id: str, user: User) -> ChatSession | None:
         """The session with this id if it belongs to `user`; None otherwise (callers answer 404)."""

@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from galaxy_chat.yaml_config import entry_list, load_yaml, mappings, read_text, validation_problem
 
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"  # also an SQL identifier and a URL segment, so no quoting anywhere
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -65,36 +66,11 @@ FIELDS = {"documents": list(DocumentSource.model_fields), "table": list(TableSou
 
 def _describe(error: ValidationError, raw: dict[str, Any]) -> str:
     item = error.errors()[0]
-    loc = [str(part) for part in item["loc"]]
     if item["type"] in ("union_tag_not_found", "union_tag_invalid"):
         return f"field 'kind': must be documents or table (got {raw.get('kind')!r})"
-    where = ".".join(loc[1:]) or "entry"  # loc[0] is the union tag
-    if item["type"] == "missing":
-        return f"field '{where}' is required"
-    if item["type"] == "extra_forbidden":
-        return f"unknown field '{where}' (allowed: {', '.join(FIELDS.get(loc[0], []))})"
-    if where == "id" and item["type"] == "string_pattern_mismatch":
+    if item["loc"][1:] == ("id",) and item["type"] == "string_pattern_mismatch":
         return f"field 'id': use lower-case letters, digits and _ , starting with a letter (got {raw.get('id')!r})"
-    message = item["msg"]
-    if isinstance(item.get("input"), str | int | float):
-        message += f" (got {item['input']!r})"
-    return f"field '{where}': {message}"
-
-
-def _entries(data: Any, where: str) -> list[Any]:
-    if data is None:
-        return []
-    if isinstance(data, list):
-        return data
-    if not isinstance(data, dict):
-        raise DataSourceError(f"{where}: expected a mapping with 'sources:'")
-    unknown = sorted(str(key) for key in set(data) - {"sources"})
-    if unknown:
-        raise DataSourceError(f"{where}: unknown top-level key {unknown[0]!r} (expected 'sources')")
-    sources = data.get("sources")
-    if sources is not None and not isinstance(sources, list):
-        raise DataSourceError(f"{where}: 'sources' must be a list of data sources")
-    return sources or []
+    return validation_problem(error, FIELDS.get(str(item["loc"][0]), []), skip=1)  # loc[0] is the union tag
 
 
 def _check(source: DocumentSource | TableSource, label: str) -> None:
@@ -110,18 +86,11 @@ def _check(source: DocumentSource | TableSource, label: str) -> None:
 
 def parse_sources(text: str, where: str, data_dir: Path) -> list[DocumentSource | TableSource]:
     """The sources in YAML `text`, with relative paths resolved against `data_dir`."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise DataSourceError(f"{where}: invalid YAML{place}: {getattr(exc, 'problem', None) or 'error'}") from None
+    entries, _ = entry_list(load_yaml(text, where, DataSourceError), where, DataSourceError, "sources")
     sources: list[DocumentSource | TableSource] = []
     seen: dict[str, int] = {}
-    for index, raw in enumerate(_entries(data, where)):
-        if not isinstance(raw, dict):
-            raise DataSourceError(f"{where}: sources[{index}]: expected a mapping of fields, got {type(raw).__name__}")
-        label = f"{where}: sources[{index}]" + (f" ({raw['id']})" if isinstance(raw.get("id"), str) else "")
+    for index, (entry, raw) in enumerate(mappings(entries, where, DataSourceError, "sources", "id")):
+        label = f"{where}: {entry}"
         try:
             source = _ADAPTER.validate_python(raw)
         except ValidationError as exc:
@@ -140,10 +109,5 @@ def parse_sources(text: str, where: str, data_dir: Path) -> list[DocumentSource 
 
 def load_source_file(path: Path, data_dir: Path) -> list[DocumentSource | TableSource]:
     """The sources listed in `path`; an absent file lists none."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataSourceError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
-    return parse_sources(text, str(path), data_dir)
+    text = read_text(path, DataSourceError)
+    return [] if text is None else parse_sources(text, str(path), data_dir)

@@ -7,19 +7,25 @@ variable only makes its model unavailable, so one absent key never takes the who
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.settings import Settings
+from galaxy_chat.yaml_config import (
+    entry_list,
+    expand,
+    load_yaml,
+    mappings,
+    read_text,
+    validation_problem,
+    variables_from,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +34,6 @@ PROVIDERS = ("openai", "anthropic", "ollama")
 FILE_FIELDS = [name for name in ModelConfig.model_fields if name != "unavailable_reason"]
 TEXT_KEYS = frozenset({"name", "provider", "base_url", "model_name"})
 SECRET_KEYS = frozenset({"api_key", "headers"})  # their values are never echoed in an error
-VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class ModelConfigError(Exception):
@@ -42,35 +47,6 @@ class LoadedModels:
     models: list[ModelConfig] = field(default_factory=list)
     default: str | None = None
     source: Source = "none"
-
-
-def expand(text: str, variables: Mapping[str, str]) -> tuple[str, list[str]]:
-    """Expand `${VAR}` and `${VAR:-default}`; return the text and the variables that were missing.
-
-    As in the shell, `:-` also applies when the variable is set but empty.
-    """
-    missing: list[str] = []
-
-    def replace(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        value = variables.get(name, "")
-        if value:
-            return value
-        if default is None:
-            missing.append(name)  # set-but-empty counts as missing: an empty key is never what was meant
-        return default or ""
-
-    return VARIABLE.sub(replace, text), missing
-
-
-def variables_from(settings: Settings) -> dict[str, str]:
-    """Variables for expansion: the environment wins over `.env` (like Settings itself)."""
-    found = {str(key).upper(): str(value) for key, value in (settings.model_extra or {}).items()}
-    for name in settings.model_fields_set & set(Settings.model_fields):
-        value = getattr(settings, name)
-        found[name.upper()] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-    found.update(os.environ)
-    return found
 
 
 def _expand_entry(raw: dict[str, Any], variables: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -106,17 +82,9 @@ def _unavailable_reason(missing: list[str]) -> str:
 def _describe(error: ValidationError, entry: dict[str, Any]) -> str:
     """The first problem of one entry, as `field 'x' ...` (secret values are never echoed)."""
     item = error.errors()[0]
-    where = ".".join(str(part) for part in item["loc"]) or "entry"
-    if item["type"] == "missing":
-        return f"field '{where}' is required"
-    if item["type"] == "extra_forbidden":
-        return f"unknown field '{where}' (allowed: {', '.join(FILE_FIELDS)})"
-    if item["loc"][:1] == ("provider",):
+    if item["loc"][:1] == ("provider",) and item["type"] != "missing":
         return f"field 'provider': unknown provider {entry.get('provider')!r} (expected {', '.join(PROVIDERS)})"
-    message = item["msg"].removeprefix("Value error, ")
-    if str(item["loc"][0]) not in SECRET_KEYS and isinstance(item.get("input"), str | int | float):
-        message += f" (got {item['input']!r})"
-    return f"field '{where}': {message}"
+    return validation_problem(error, FILE_FIELDS, SECRET_KEYS)
 
 
 def _check_url(url: str) -> str | None:
@@ -126,38 +94,15 @@ def _check_url(url: str) -> str | None:
     return None
 
 
-def _top_level(data: Any, where: str) -> tuple[list[Any], Any]:
-    if data is None:
-        return [], None
-    if isinstance(data, list):
-        return data, None
-    if not isinstance(data, dict):
-        raise ModelConfigError(f"{where}: expected a list of models or a mapping with 'models:'")
-    unknown = sorted(str(key) for key in set(data) - {"models", "default"})
-    if unknown:
-        raise ModelConfigError(f"{where}: unknown top-level key {unknown[0]!r} (expected 'models' and 'default')")
-    models = data.get("models")
-    if models is not None and not isinstance(models, list):
-        raise ModelConfigError(f"{where}: 'models' must be a list of models")
-    return models or [], data.get("default")
-
-
 def parse_models(text: str, where: str, variables: Mapping[str, str]) -> LoadedModels:
     """Parse the YAML text of a model file; `where` names the file in error messages."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise ModelConfigError(f"{where}: invalid YAML{place}: {problem}") from None
-    entries, default = _top_level(data, where)
+    entries, top = entry_list(load_yaml(text, where, ModelConfigError), where, ModelConfigError, "models",
+                              ("default",))
+    default = top.get("default")
     models: list[ModelConfig] = []
     seen: dict[str, int] = {}
-    for index, raw in enumerate(entries):
-        if not isinstance(raw, dict):
-            raise ModelConfigError(f"{where}: models[{index}]: expected a mapping of fields, got {type(raw).__name__}")
-        entry, missing = _expand_entry(raw, variables)
+    for index, (_, raw) in enumerate(mappings(entries, where, ModelConfigError, "models", "name")):
+        entry, missing = _expand_entry(raw, variables)  # labelled by the expanded name
         label = f"models[{index}]" + (f" ({entry['name']})" if isinstance(entry.get("name"), str) else "")
         if "unavailable_reason" in entry:  # computed here, never written in the file
             raise ModelConfigError(f"{where}: {label}: unknown field 'unavailable_reason'")
@@ -182,13 +127,8 @@ def parse_models(text: str, where: str, variables: Mapping[str, str]) -> LoadedM
 
 def load_model_file(path: Path, variables: Mapping[str, str]) -> LoadedModels:
     """The models in `path`; an absent file configures nothing."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return LoadedModels()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelConfigError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
-    return parse_models(text, str(path), variables)
+    text = read_text(path, ModelConfigError)
+    return LoadedModels() if text is None else parse_models(text, str(path), variables)
 
 
 def models_from_settings(settings: Settings) -> LoadedModels:

@@ -131,3 +131,12 @@ def sse(data: Any, event: str | None = None) -> bytes:
     """One server-sent event; `data` is JSON-encoded unless it is already a string."""
     payload = data if isinstance(data, str) else json.dumps(data)
     return (f"event: {event}\n" if event else "").encode() + f"data: {payload}\n\n".encode()
+
+
+def is_health_check(request: Recorded) -> bool:
+    """The app's model health check (\"hi\", at most 3 tokens), which tests answer with a standing rule."""
+    try:
+        body = request.json()
+    except ValueError:
+        return False
+    return body.get("max_tokens") == 3 and body.get("messages") == [{"role": "user", "content": "hi"}]

@@ -14,8 +14,9 @@ from galaxy_chat.services import Services
 from galaxy_chat.ui.export_menu import export_menu
 from galaxy_chat.ui.feedback_views import feedback_button, thumbs
 from galaxy_chat.ui.marks import hint, testid
+from galaxy_chat.ui.nicegui_internals import SelectWithDisabled
 from galaxy_chat.ui.page_assets import add_page_assets
-from galaxy_chat.ui.page_header import ModelSelect, StatusLight, model_options
+from galaxy_chat.ui.page_header import StatusLight, model_options
 from galaxy_chat.ui.session_drawer import SessionDrawer
 from galaxy_chat.ui.turn_view import TurnView
 from galaxy_chat.ui.welcome import Welcome
@@ -37,6 +38,7 @@ class ChatPage:
         self.session: ChatSession = services.sessions.active_for(user)
         self.views: dict[str, TurnView] = {}
         self.welcome: Welcome | None = None
+        self.running = False
         self.group: ui.column | None = None
         self.group_size = 0
         self.build()
@@ -95,8 +97,8 @@ class ChatPage:
             if self.user.test_mode:
                 hint(ui.badge("test mode", color="orange").props("outline").mark("test-mode-badge"),
                      "Identity is not checked: everyone is signed in as the test user.")
-            options, disabled = model_options(self.services.models, self.services.models_for(self.user))
-            self.model_select = testid(ModelSelect(
+            options, disabled = model_options(self.services.model_choices(self.user))
+            self.model_select = testid(SelectWithDisabled(
                 options, disabled, value=self.session.model or None, on_change=self.on_model_change,
             ).props("dense outlined options-dense").classes("min-w-[6rem] max-w-[16rem] shrink ml-auto"),
                 "model-select")
@@ -114,9 +116,9 @@ class ChatPage:
             self.input = testid(ui.textarea(placeholder=placeholder).props("autogrow outlined dense autofocus")
                                 .classes("gc-input grow"), "chat-input")
             # One button: Send, and Stop while a reply runs.
-            self.action = testid(ui.button(icon="send").props("round color=primary"), "send-button")
+            self.action = testid(ui.button(icon="send").props("round color=primary data-state=send"), "send-button")
         # The browser takes the text out of the box and clears it at once (no round trip before the box is
-        # empty, and no update of the box from the server); see gcTakeInput in page_assets.py.
+        # empty, and no update of the box from the server); see gcTakeInput in page.js.
         def take(button: str) -> str:
             return f"() => emit(window.gcTakeInput({self.input.id}, {button}))"
 
@@ -185,18 +187,17 @@ class ChatPage:
 
     async def new_chat(self) -> None:
         self.detach()
-        model = self.session.model
         self.session = self.services.sessions.new_for(self.user)
-        if model and model != self.session.model and self.session.rules.can_use("model", model):
-            self.session.switch_model(model)  # keep the person's model choice
         self.show_session()
         ui.notify("New chat started", type="info", position="top")
 
     def set_running(self, running: bool) -> None:
-        name = "stop-button" if running else "send-button"
-        if self.action.props.get("data-testid") == name:
+        """The one button is Send or Stop; `data-state` tells the page's script which (test ids are for tests)."""
+        if running == self.running:
             return
-        testid(self.action, name)
+        self.running = running
+        testid(self.action, "stop-button" if running else "send-button")
+        self.action.props["data-state"] = "stop" if running else "send"
         self.action.props(f"icon={'stop' if running else 'send'} color={'negative' if running else 'primary'}")
 
     def on_event(self, turn: Turn, event: Event | None) -> None:

@@ -11,7 +11,7 @@ from nicegui import ui
 
 from galaxy_chat.core.chat_session import ChatSession
 from galaxy_chat.core.export import ExportHeader, export_bytes
-from galaxy_chat.ui.marks import hint
+from galaxy_chat.ui.marks import hint, testid
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,6 @@ def export_menu(get_session: Callable[[], ChatSession], app_name: str) -> ui.but
             menus.append(menu)
         menus[0].open()
 
-    button = ui.button(icon="download", on_click=open_menu).props("flat round dense")
-    button.mark("export-button")
-    button.props["data-testid"] = "export-button"
+    button = testid(ui.button(icon="download", on_click=open_menu).props("flat round dense"), "export-button")
     hint(button, "Export this conversation")
     return button

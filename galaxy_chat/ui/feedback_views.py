@@ -13,7 +13,7 @@ from nicegui import ui
 
 from galaxy_chat.core.feedback import MAX_TEXT
 from galaxy_chat.ui.icon_button import IconButton
-from galaxy_chat.ui.marks import hint
+from galaxy_chat.ui.marks import hint, testid
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +121,6 @@ def feedback_button(on_feedback: GeneralFeedback) -> ui.button:
             dialogs.append(build())
         dialogs[0].open()
 
-    button = ui.button(icon="feedback", on_click=open_dialog).props("flat round dense")
-    button.mark("feedback-button")
-    button.props["data-testid"] = "feedback-button"
+    button = testid(ui.button(icon="feedback", on_click=open_dialog).props("flat round dense"), "feedback-button")
     hint(button, "Send feedback")
     return button

@@ -14,13 +14,14 @@ from functools import lru_cache
 import markdown
 import nh3
 
+from galaxy_chat.core.markdown_fences import FENCE, close_open_fence, closes, open_fence_start
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "del", "s", "code", "pre",
     "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "a", "span", "div", "sup", "sub",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "div": {"class"}, "code": {"class"}}
 URL_SCHEMES = {"http", "https", "mailto"}
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 LIST_START = re.compile(r"^(?:[-*+]\s|\d+[.)]\s)")
 LIST_MARKS = "-*+"
 LINK_DEFINITION = re.compile(r"^\[[^\]]*\]:")
@@ -63,31 +64,6 @@ def render_markdown_uncached(text: str) -> str:
 @lru_cache(maxsize=2048)  # finished blocks and history are rendered again on reload or re-attach
 def render_markdown(text: str) -> str:
     return render_markdown_uncached(text)
-
-
-def _closes(fence: str, opened: str) -> bool:
-    """Whether `fence` closes the code block `opened` began (same character, at least as long)."""
-    return fence[0] == opened[0] and len(fence) >= len(opened)
-
-
-def open_fence_start(text: str) -> tuple[int, str] | None:
-    """Where the code block that is still open begins, and its fence; None when every fence is closed."""
-    open_fence: tuple[int, str] | None = None
-    for match in FENCE.finditer(text):
-        fence = match.group(1)
-        if open_fence is None:
-            open_fence = (match.start(), fence)
-        elif _closes(fence, open_fence[1]):
-            open_fence = None
-    return open_fence
-
-
-def close_open_fence(text: str) -> str:
-    """Mid-stream a code block may not be closed yet: close it so the layout does not break."""
-    found = open_fence_start(text)
-    if found is None:
-        return text
-    return text + ("" if text.endswith("\n") else "\n") + found[1]
 
 
 def plain_paragraph(text: str) -> str | None:
@@ -136,7 +112,7 @@ def finished_prefix_length(text: str) -> int:
             fence = match.group(1)
             if in_fence is None:
                 in_fence = fence
-            elif _closes(fence, in_fence):
+            elif closes(fence, in_fence):
                 in_fence = None
             continue
         if in_fence is None and line.strip() == "" and _starts_new_block(lines[index + 1], index + 1 < last):

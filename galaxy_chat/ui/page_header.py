@@ -1,4 +1,4 @@
-"""The header's parts: model choice (unavailable ones disabled with their reason) and the LLM status light."""
+"""The header's parts: the model choice's labels and the LLM status light."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Callable
-from typing import Any
 
 from nicegui import background_tasks, ui
 
+from galaxy_chat.core.model_choice import ModelChoice
 from galaxy_chat.llm.model_health import HealthMonitor
 from galaxy_chat.llm.model_registry import ModelRegistry
 from galaxy_chat.ui.marks import hint
@@ -17,32 +17,10 @@ from galaxy_chat.ui.marks import hint
 STATUS_COLOURS = {"ok": "positive", "error": "negative", "unavailable": "grey-6", "unchecked": "warning"}
 
 
-class ModelSelect(ui.select):
-    """A select whose options listed in `disabled` cannot be chosen (Quasar's `disable` on the option)."""
-
-    def __init__(self, options: dict[str, str], disabled: set[str], **kwargs: Any) -> None:
-        self._disabled = disabled
-        super().__init__(options, **kwargs)
-
-    def _update_options(self) -> None:
-        super()._update_options()
-        for option in self._props["options"]:
-            if self._values[option["value"]] in self._disabled:
-                option["disable"] = True
-
-
-def model_options(registry: ModelRegistry, permitted: list[str]) -> tuple[dict[str, str], set[str]]:
-    options: dict[str, str] = {}
-    disabled: set[str] = set()
-    for config in registry.models:
-        if config.name not in permitted:
-            continue
-        if config.available:
-            options[config.name] = config.name
-        else:
-            options[config.name] = f"{config.name} (unavailable: {config.unavailable_reason})"
-            disabled.add(config.name)
-    return options, disabled
+def model_options(choices: list[ModelChoice]) -> tuple[dict[str, str], set[str]]:
+    """The select's labels, and the names it shows but will not let anyone pick (with their reason)."""
+    options = {c.name: c.name if c.available else f"{c.name} (unavailable: {c.reason})" for c in choices}
+    return options, {c.name for c in choices if not c.available}
 
 
 log = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ import time
 from nicegui import __version__, ui
 
 from galaxy_chat.ui.markdown_render import finished_prefix_length, render_markdown, render_tail
+from galaxy_chat.ui.nicegui_internals import send_to_page, update_is_queued
 from galaxy_chat.ui.stream_pacing import PACER
 
 # Closing tags at the very end of the open tail: the browser closes them itself, and leaving them off makes
@@ -65,14 +66,14 @@ class StreamText(ui.element, component="stream_text.js"):
         seq = int(self._props["seq"]) + 1
         with self._props.suspend_updates():  # a props change would send the whole snapshot again
             self._props.update(html=str(self._props["html"]) + finished, tail=tail, seq=seq)
-        if self.id in self.client.outbox.updates:
+        if update_is_queued(self):
             return  # a snapshot is queued: it will hold this change
         message: dict[str, object] = {"i": self.id, "n": seq, "s": combined[keep:]}
         if keep < len(sent):
             message["k"] = js_length(combined[:keep])
         if finished:
             message["c"] = js_length(finished)
-        self.client.outbox.enqueue_message("gc_text", message, self.client.id)
+        send_to_page(self, "gc_text", message)
 
 
 def preload_html() -> str:

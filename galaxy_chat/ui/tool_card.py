@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from nicegui import ui
 
-from galaxy_chat.ui.marks import hint
+from galaxy_chat.ui.marks import hint, testid
 from galaxy_chat.ui.widget_views import ButtonHandler, render_widget
 from galaxy_chat.vocabulary.events import ToolCallFinished, ToolCallStarted
+from galaxy_chat.vocabulary.tool_calls import pretty_arguments
 
 MAX_SHOWN_RESULT = 20_000
-
-
-def pretty_arguments(arguments: str) -> str:
-    try:
-        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
-    except (json.JSONDecodeError, TypeError):
-        return arguments
 
 
 class ToolCard:
     def __init__(self, started: ToolCallStarted) -> None:
         self.began = time.monotonic()
-        with ui.card().classes("gc-tool-card w-full q-pa-sm gap-1").props("flat bordered").mark("tool-card") as card:
+        with testid(ui.card().classes("gc-tool-card w-full q-pa-sm gap-1").props("flat bordered"), "tool-card") as card:
             self.card = card
-            card.props["data-testid"] = "tool-card"
             with ui.row().classes("items-center gap-2 no-wrap w-full"):
                 self.icon = ui.icon("build", size="xs").classes("text-primary")
                 ui.label(started.name).classes("font-mono text-body2 font-medium")

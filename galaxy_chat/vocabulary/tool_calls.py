@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,3 +23,11 @@ class ToolSpec:
     name: str
     description: str
     parameters: dict[str, Any]
+
+
+def pretty_arguments(arguments: str) -> str:
+    """A call's JSON arguments indented for people; the model's raw text as it came when it is not valid JSON."""
+    try:
+        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+    except (ValueError, TypeError):
+        return arguments

@@ -14,7 +14,7 @@ import httpx
 
 from galaxy_chat.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 SETTING_NAMES = frozenset(name.upper() for name in Settings.model_fields)
 
 

@@ -1,0 +1,35 @@
+"""The few NiceGUI internals the page relies on, each wrapped once here (tests/test_nicegui_internals.py fails
+loudly when an upgrade of NiceGUI changes one). The page's script has its own list (`niceGUI` in page.js).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+
+def update_is_queued(element: ui.element) -> bool:
+    """Whether a snapshot of `element` is already waiting in its client's outbox (it goes with the next send)."""
+    return element.id in element.client.outbox.updates
+
+
+def send_to_page(element: ui.element, message_type: str, data: dict[str, Any]) -> None:
+    """A message of our own to `element`'s browser tab, in order with NiceGUI's updates and counted by it (so a
+    reconnect replays it)."""
+    element.client.outbox.enqueue_message(message_type, data, element.client.id)
+
+
+class SelectWithDisabled(ui.select):
+    """A select whose options listed in `disabled` cannot be chosen (Quasar's `disable` on the option):
+    NiceGUI builds the options' props in `_update_options`, which is extended here."""
+
+    def __init__(self, options: dict[str, str], disabled: set[str], **kwargs: Any) -> None:
+        self._disabled = disabled
+        super().__init__(options, **kwargs)
+
+    def _update_options(self) -> None:
+        super()._update_options()
+        for option in self._props["options"]:
+            if self._values[option["value"]] in self._disabled:
+                option["disable"] = True
