@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +53,17 @@ def test_requirements_match_the_lock(filename: str, extra: list[str]) -> None:
         f"{filename} drifted from uv.lock: run uv export --frozen --no-hashes --no-emit-project --no-header "
         f"{' '.join(extra)} -o {filename}"
     )
+
+
+def test_imports_point_down_the_floors_only() -> None:
+    """The layers of pyproject.toml's import-linter contracts: a new upward import fails here and in CI."""
+    lint = str(Path(sys.executable).with_name("lint-imports"))  # beside this venv's python
+    result = subprocess.run([lint], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_no_file_refers_outside_the_repository() -> None:
+    pattern = r"\.\./shared|/work/|platform-facts|nicegui-facts"
+    found = subprocess.run(["git", "grep", "-n", "-E", pattern, "--", ":!.ci/*", ":!tests/test_repository.py"],
+                           cwd=ROOT, capture_output=True, text=True).stdout
+    assert found == ""

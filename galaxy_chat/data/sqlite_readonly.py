@@ -1,6 +1,6 @@
 """A hardened read-only SQLite connection and a query runner that always ends in time.
 
-Each layer alone leaks (see /work/shared/platform-facts.md), so all of them are used together:
+Each layer alone leaks (checked against SQLite 3.40), so all of them are used together:
 `mode=ro`, `PRAGMA query_only=ON` (set before the authorizer, which would refuse it), an authorizer that
 allows reading only, lowered limits (no ATTACH, short strings so no single function call runs long), and
 a progress handler that aborts the statement at a deadline or when the caller gives up.
