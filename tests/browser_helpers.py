@@ -13,11 +13,13 @@ import pytest
 
 from galaxy_chat.testing.browser import CHROMIUM, CHROMIUM_ARGS, ThreadedServer
 
-# Skipped only on a developer machine without Chromium; in CI (CI=true) a missing browser fails instead.
-needs_chromium = pytest.mark.skipif(
-    shutil.which("chromium") is None and not os.environ.get("CI"),
-    reason="Debian's chromium is not installed (apt-get install chromium)",
-)
+# The `browser` marker (`pytest -m "not browser"` leaves these out). Skipped only on a developer machine
+# without Chromium; in CI (CI=true) a missing browser fails instead.
+needs_chromium = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("CI"),
+                       reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,7 +12,7 @@ from galaxy_chat.llm.factory import create_provider
 from galaxy_chat.llm.messages import ChatRequest, Message, StreamDone, TextPiece
 from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.provider import Provider
-from galaxy_chat.testing.llm_server import ScriptedServer
+from galaxy_chat.testing.llm_server import ScriptedServer, sse
 
 SECRET_KEY = "sk-test-SECRET-123"
 
@@ -45,3 +46,21 @@ async def drain(provider: Provider, request: ChatRequest | None = None) -> tuple
             done = delta
     assert done is not None, "no StreamDone"
     return pieces, done
+
+
+# A model's whole answer to the health check's "hi", in OpenAI's streaming format.
+HI_STREAM = [
+    sse({"choices": [{"delta": {"content": "Hi"}, "index": 0}]}),
+    sse({"choices": [{"delta": {}, "finish_reason": "stop", "index": 0}]}),
+    b"data: [DONE]\n\n",
+]
+
+
+def health_model_file(tmp_path: Path, base_url: str, *names: str, extra: str = "") -> Path:
+    path = tmp_path / "llms.yml"
+    path.write_text("models:\n" + "".join(
+        f"  - {{name: {name}, provider: openai, base_url: '{base_url}/{name}', api_key: '${{TEST_KEY}}',"
+        f" model_name: m-{name}, headers: {{X-Gateway: '${{TEST_KEY}}'}}}}\n"
+        for name in names
+    ) + extra)
+    return path

@@ -6,6 +6,7 @@ import base64
 import os
 import signal
 import socket
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -46,9 +47,13 @@ def websocket_handshake(server: AppProcess, headers: dict[str, str]) -> tuple[in
     return int(status_line.split()[1]), rest
 
 
-@pytest.fixture
-def proxied_server(app_process) -> AppProcess:
-    return app_process(TRUSTED_PROXY_SECRET="proxy-s3cret")
+@pytest.fixture(scope="module")
+def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
+    """One server for the identity tests of this module (a start costs ~2 s)."""
+    server = AppProcess(tmp_path_factory.mktemp("proxied"), args=[], env={"TRUSTED_PROXY_SECRET": "proxy-s3cret"})
+    server.start()
+    yield server
+    server.stop()
 
 
 def test_websocket_without_identity_is_401(proxied_server: AppProcess) -> None:

@@ -11,11 +11,12 @@ import nicegui
 from nicegui import ui
 from nicegui.outbox import Outbox
 
+from galaxy_chat.testing.app_process import ROOT
 from galaxy_chat.ui.nicegui_internals import SelectWithDisabled
 from galaxy_chat.ui.streaming_markdown import StreamText
 
 NICEGUI_JS = (Path(nicegui.__file__).parent / "static" / "nicegui.js").read_text()
-PAGE_JS = (Path(__file__).resolve().parents[1] / "galaxy_chat" / "ui" / "page.js").read_text()
+PAGE_JS = (ROOT / "galaxy_chat" / "ui" / "page.js").read_text()
 
 
 def test_the_outbox_queues_updates_by_element_id_and_takes_our_messages() -> None:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import html
-from pathlib import Path
 
-from galaxy_chat.testing.app_process import free_port
+from galaxy_chat.testing.app_process import ROOT, free_port
 from galaxy_chat.testing.llm_server import Reply, is_health_check
 from galaxy_chat.ui import page_header
 from galaxy_chat.ui.welcome import EXAMPLES
 from tests.page_helpers import is_shown, send, shown_html, wait_until_idle
 
-ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_PERMISSIONS = str(ROOT / "config" / "permissions.yml")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BAD = "ghcr.io/acme/galaxy-chat:bad"
 
 # A stand-in for kubectl that keeps a tiny "cluster" in a JSON file: a Service selector, Deployments with an

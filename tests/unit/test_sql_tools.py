@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 import sqlite3
 import sys
 import threading
@@ -25,11 +24,8 @@ from tools.user_lookup import UserLookupTool
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, built_db: Path) -> Path:
-    folder = tmp_path / "data"
-    folder.mkdir()
-    shutil.copyfile(built_db, folder / "sample.db")
-    return folder
+def data_dir(clean_env: Path) -> Path:
+    return clean_env / "data"  # DATA_DIR, holding a copy of the sample database (conftest.py)
 
 
 def context_for(data_dir: Path, policy: object = None, **settings: object) -> ToolContext:

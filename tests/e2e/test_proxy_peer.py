@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from galaxy_chat.testing.app_process import AppProcess
-from tests.test_server_process import websocket_handshake
+from tests.e2e.test_server_process import websocket_handshake
 
 POLLING = "/_nicegui_ws/socket.io/?EIO=4&transport=polling"
 SPOOFS = [

@@ -102,7 +102,7 @@ def test_two_tools_with_one_name_stop_startup() -> None:
         ToolRegistry([EchoTool, OtherEcho], load_settings(env_file=None))
     assert str(caught.value) == (
         "two tools are named 'echo': tests.tool_doubles.EchoTool and "
-        "tests.test_tool_framework.test_two_tools_with_one_name_stop_startup.<locals>.OtherEcho"
+        "tests.unit.test_tool_framework.test_two_tools_with_one_name_stop_startup.<locals>.OtherEcho"
     )
 
 

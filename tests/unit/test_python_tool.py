@@ -15,8 +15,8 @@ import pytest
 from galaxy_chat.settings import load_settings
 from galaxy_chat.vocabulary.tool_calls import ToolCall
 from galaxy_chat.vocabulary.widgets import Image, Markdown, Plot
-from tests.test_sandbox_escapes import make_sandbox
 from tests.tool_doubles import make_context
+from tests.unit.test_sandbox_escapes import make_sandbox
 from tools.base import ToolResult
 from tools.python_exec import CodeExecutionTool, code_block, sandbox_limits
 from tools.sandbox import python_sandbox as sandbox_module

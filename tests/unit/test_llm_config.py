@@ -13,7 +13,7 @@ from galaxy_chat.settings import load_settings
 from galaxy_chat.testing.app_process import ROOT, free_port
 from galaxy_chat.testing.llm_server import Reply
 from galaxy_chat.yaml_config import expand
-from tests.test_settings import run_cli
+from tests.unit.test_settings import run_cli
 
 ENTRY = """
   - name: {name}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from galaxy_chat.testing.app_process import ROOT
 from galaxy_chat.testing.llm_server import Reply
 from galaxy_chat.testing.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from tests.browser_helpers import chromium_page, needs_chromium, scripted_model, send_and_wait
@@ -252,7 +253,7 @@ def test_the_page_fits_a_phone_and_a_wide_screen(app_process) -> None:
 
 
 def test_a_newcomer_clicks_a_welcome_example_and_gets_a_plot(app_process) -> None:
-    shipped = str(Path(__file__).resolve().parent.parent / "config" / "permissions.yml")
+    shipped = str(ROOT / "config" / "permissions.yml")
     server = app_process("--test-mode", PERMISSIONS_FILE=shipped)
     with chromium_page(server.url, width=375, height=800) as (page, errors):
         welcome = page.get_by_test_id("welcome")

@@ -99,11 +99,13 @@ def test_ensure_builds_once_and_keeps_an_existing_file(tmp_path: Path) -> None:
 
 
 def test_rebuilding_replaces_the_file_whole(tmp_path: Path) -> None:
-    path = tmp_path / FILE_NAME
+    folder = tmp_path / "rebuilt"
+    folder.mkdir()
+    path = folder / FILE_NAME
     path.write_text("not a database")
     build_sample_database(path)
     assert rows_of(path, "SELECT count(*) FROM users") == [(200,)]
-    assert [p.name for p in tmp_path.iterdir()] == [FILE_NAME]
+    assert [p.name for p in folder.iterdir()] == [FILE_NAME]
 
 
 def test_command_line_writes_the_database(tmp_path: Path) -> None:
