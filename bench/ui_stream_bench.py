@@ -25,7 +25,7 @@ from bench.ui_bench_phases import Run, first_token, memory, stream
 from bench.ui_bench_rig import App, Model, cores, median, percentile
 
 # The scripted model's time to first token in (a) and (d), then a token every 20 ms. Hosted models take
-# 0.2-2 s to the first token, and (a) as the issue defines it subtracts that delay; the page builds the new
+# 0.2-2 s to the first token, and (a) subtracts that delay (the figure is what the app adds); the page builds the new
 # turn meanwhile, as it would with a real model. (a) and (d, 5 tabs) also report a model with no delay.
 FIRST_TOKEN_S = 0.2
 STREAM_S = 0.01  # (c) while streaming: a token every 10 ms, 100 tokens/s, like a fast hosted model

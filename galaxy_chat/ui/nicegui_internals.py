@@ -1,4 +1,4 @@
-"""The few NiceGUI internals the page relies on, each wrapped once here (tests/test_nicegui_internals.py fails
+"""The few NiceGUI internals the page relies on, each wrapped once here (tests/page/test_nicegui_internals.py fails
 loudly when an upgrade of NiceGUI changes one). The page's script has its own list (`niceGUI` in page.js).
 """
 

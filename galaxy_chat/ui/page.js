@@ -1,7 +1,7 @@
 // The chat page's own script (ours, trusted), loaded once for every page by page_assets.py: streamed text
 // changes, the thinking dots, taking the input's text, following new text, copy buttons, Esc to stop.
 // Client-side on purpose: following the newest text and adding copy buttons costs the server nothing.
-// NiceGUI's page internals this script relies on, in one place (tests/test_nicegui_internals.py checks that
+// NiceGUI's page internals this script relies on, in one place (tests/page/test_nicegui_internals.py checks that
 // NiceGUI still has them): the socket.io connection `window.socket`, the count of messages received that a
 // reconnect resumes from `window.nextMessageId`, and `getElement(id)`, the Vue component of an element.
 const niceGUI = {
