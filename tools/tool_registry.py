@@ -111,7 +111,7 @@ class BoundTools:
         return {tool.command: tool for tool in tools if tool.command}
 
     def withheld_commands(self) -> dict[str, tuple[str, str]]:
-        """Command words of this server's tools that this session cannot run -> (tool name, reason): the
+        """Command words of this server's tools that the bound session cannot run -> (tool name, reason): the
         reason is "not_permitted" (the policy) or "not_selected" (not chosen for this chat)."""
         return {
             tool.command: (name, "not_selected" if name in self.permitted else "not_permitted")

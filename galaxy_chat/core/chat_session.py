@@ -110,7 +110,7 @@ class ChatSession:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def attach(self, listener: Listener, on_moved: Callable[[], None]) -> Callable[[], None]:
-        """Make `listener` the page showing this session; the page shown before is told it moved.
+        """Make `listener` the page that shows the session; the page shown before is told it moved.
 
         Call it in the same synchronous step as rendering `turns`: no event can slip in between.
         """
