@@ -185,19 +185,26 @@ class ServerConnection:
         self.mark_broken(process.describe_end())
 
     async def _listen(self, client: Client) -> None:
-        """Follow a 2026-07-28 server's tool-list changes; a lost stream means a lost server."""
+        """Follow a 2026-07-28 server's tool-list changes on a `subscriptions/listen` stream.
+
+        A lost stream is listened to again (with back-off) and the list re-read, since events are not replayed;
+        a dead server is noticed by its transport or its process, not here.
+        """
+        delay = 1.0
         while True:
             try:
                 async with client.listen(tools_list_changed=True) as subscription:
+                    delay = 1.0
                     async for _event in subscription:
                         self._tools_changed.set()
             except (ListenNotSupportedError, MCPError) as exc:
                 log.info("mcp %s: no tool-list change stream (%s)", self.config.id, describe(exc))
                 return
             except SubscriptionLost as exc:
-                self.mark_broken(f"the change stream was lost: {describe(exc)}")
-                return
-            await anyio.sleep(1.0)  # the server closed it on purpose: listen again, gently
+                log.info("mcp %s: tool-list change stream lost (%s); listening again", self.config.id, describe(exc))
+            await anyio.sleep(delay)
+            delay = min(30.0, delay * 2)
+            self._tools_changed.set()
 
     async def _refresh_on_change(self, client: Client) -> None:
         while True:

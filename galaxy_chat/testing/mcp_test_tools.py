@@ -128,9 +128,10 @@ def register_tools(mcp: MCPServer) -> None:
 
     @mcp.tool()
     async def ask(
-        question: str, answer: Annotated[ElicitationResult[Confirm], Resolve(ask_confirmation)]
+        question: str, answer: Annotated[ElicitationResult[Confirm], Resolve(ask_confirmation)], delay: float = 0.0
     ) -> str:
-        """Ask the person a question (elicitation) and report the answer."""
+        """Ask the person a question (elicitation), work `delay` seconds more, and report the answer."""
+        await anyio.sleep(delay)
         if isinstance(answer, AcceptedElicitation):
             return f"accepted ok={answer.data.ok} note={answer.data.note}"
         return answer.action
