@@ -164,6 +164,8 @@ def _pasted(block: Any, where: str) -> list[McpServerConfig]:
     servers = []
     for name, entry in block.items():
         label = f"{where}: mcpServers.{name}"
+        if not isinstance(name, str):  # YAML reads unquoted off/on/yes/no as booleans
+            raise McpConfigError(f"{label}: the server name must be text; quote it in the YAML")
         if not isinstance(entry, dict):
             raise McpConfigError(f"{label}: expected a mapping, got {_kind(entry)}")
         fields = dict(entry)
