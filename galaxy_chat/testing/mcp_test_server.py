@@ -1,6 +1,8 @@
 """A small MCP server written with the SDK, run as a real process by the MCP tests and the benchmark.
 
-    python -m galaxy_chat.testing.mcp_test_server --transport stdio|http [--port N] [--mode MODE]
+    python -m galaxy_chat.testing.mcp_test_server --transport stdio|http|sse [--port N] [--mode MODE]
+
+Over HTTP the endpoint is `/mcp` (streamable HTTP) or `/sse` (the legacy SSE transport).
 
 Modes: `normal` (every behaviour tool), `garbage` (junk lines on stdout before speaking MCP), `invalid-schema`
 (one tool declares a broken input schema), `many-tools` (500 extra tools), `fail-start` (exits at once with a
@@ -55,7 +57,7 @@ def build_server(mode: str) -> MCPServer:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    parser.add_argument("--transport", choices=("stdio", "http", "sse"), default="stdio")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--mode", choices=MODES, default="normal")
     args = parser.parse_args(argv)
@@ -76,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     import uvicorn
 
-    uvicorn.run(mcp.streamable_http_app(), host="127.0.0.1", port=args.port, log_level="warning")
+    app = mcp.streamable_http_app() if args.transport == "http" else mcp.sse_app()
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

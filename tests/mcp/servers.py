@@ -31,14 +31,15 @@ def stdio_config(server_id: str = "t", mode: str = "normal", **fields: Any) -> M
 class HttpServer:
     """The test server under uvicorn; `restart()` keeps the port (a server that restarted)."""
 
-    def __init__(self, mode: str = "normal") -> None:
+    def __init__(self, mode: str = "normal", transport: str = "http") -> None:
         self.mode = mode
+        self.transport = transport
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self.url = f"http://127.0.0.1:{self.port}/{'mcp' if transport == 'http' else 'sse'}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        command = [sys.executable, "-W", "ignore", "-m", SERVER_MODULE, "--transport", "http",
+        command = [sys.executable, "-W", "ignore", "-m", SERVER_MODULE, "--transport", self.transport,
                    "--port", str(self.port), "--mode", self.mode]
         self.process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20

@@ -90,3 +90,17 @@ async def test_a_dead_server_is_a_clean_error_and_comes_back(http_server: HttpSe
                 break
             await asyncio.sleep(0.1)
         assert outcome.text == "back"
+
+
+async def test_the_legacy_sse_transport() -> None:
+    server = HttpServer(transport="sse")
+    server.start()
+    try:
+        config = McpServerConfig(id="h", url=server.url, transport="sse")
+        async with running(config) as mcp:
+            assert mcp.state("h").status == "connected", mcp.state("h").reason
+            steps: list[float] = []
+            outcome = await mcp.call("h", "progress", {"steps": 2}, on_progress=lambda p, t, m: steps.append(p))
+            assert outcome.text == "done 2 steps" and steps == [1, 2]
+    finally:
+        server.kill()
