@@ -56,6 +56,9 @@ async def run_call(
             state = conn.state
             why = state.reason or state.status
             return McpOutcome.error(f"MCP server `{config.id}` is not available: {why}", _since(started))
+        if tool not in {offered.name for offered in conn.state.tools}:
+            # Checked once connected: the allow-list and the cap hold for calls made while connecting too.
+            return McpOutcome.error(f"`{config.id}` offers no tool `{tool}`", _since(started))
         call = ActiveCall(config.id, tool, timeout, user_email=user_email, on_progress=on_progress,
                           on_log=on_log, elicit=elicit)
         try:

@@ -113,8 +113,5 @@ class McpConnections:
             return McpOutcome.error(f"MCP server `{server_id}` is disabled")
         if not self._tasks:
             return McpOutcome.error("MCP connections are not started")
-        offered = {tool.name for tool in connection.state.tools}
-        if connection.state.status == "connected" and tool_name not in offered:
-            return McpOutcome.error(f"`{server_id}` offers no tool `{tool_name}`")
         return await run_call(connection, tool_name, arguments or {}, timeout_s=timeout_s, user_email=user_email,
                               on_progress=on_progress, elicit=elicit, on_log=on_log)

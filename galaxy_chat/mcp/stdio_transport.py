@@ -65,7 +65,7 @@ async def stdio_transport(
     config: McpServerConfig, process_info: StdioProcess
 ) -> AsyncIterator[tuple[anyio.abc.ObjectReceiveStream[SessionMessage | Exception],
                          anyio.abc.ObjectSendStream[SessionMessage]]]:
-    """Start `config.command` in a new session (its own process group) and speak JSON-RPC lines with it."""
+    """Start `config.command` as the leader of a new process group and speak JSON-RPC lines with it."""
     assert config.command is not None
     env = get_default_environment() | config.env
     process = await anyio.open_process(

@@ -108,3 +108,11 @@ async def test_unknown_and_disabled_servers() -> None:
         assert "disabled" in (await mcp.call("off", "echo")).text
         assert "no MCP server `nope`" in (await mcp.call("nope", "echo")).text
         assert mcp.resolve("off__echo") == ("off", "echo") and mcp.resolve("nope__echo") is None
+
+
+async def test_the_allow_list_holds_for_a_call_made_while_connecting() -> None:
+    async with running(stdio_config(tools=["echo"]), settle_s=0) as mcp:
+        assert mcp.state("t").status == "connecting"
+        refused, allowed = await asyncio.gather(mcp.call("t", "sales"), mcp.call("t", "echo", {"text": "ok"}))
+        assert refused.is_error and "offers no tool `sales`" in refused.text
+        assert allowed.text == "ok"

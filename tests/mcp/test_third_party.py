@@ -31,7 +31,7 @@ async def test_mcp_server_time() -> None:
 
 @pytest.fixture(scope="session")
 def everything_server(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The npm reference server, installed once per test session into a cache folder."""
+    """The npm reference server, installed once per test run into a cache folder."""
     npm = shutil.which("npm")
     if shutil.which("node") is None or npm is None:
         if os.environ.get("CI"):
