@@ -23,6 +23,7 @@ import mcp.types as types
 from mcp import Client
 from mcp.client.subscriptions import ListenNotSupportedError, SubscriptionLost
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from galaxy_chat.mcp.call_scope import ActiveCall
 from galaxy_chat.mcp.http_transport import http_transport
@@ -173,7 +174,7 @@ class ServerConnection:
         async with anyio.create_task_group() as group:
             group.start_soon(self._refresh_on_change, client)
             caps = client.server_capabilities.tools
-            if client.protocol_version >= "2026" and caps is not None and caps.list_changed:
+            if client.protocol_version in MODERN_PROTOCOL_VERSIONS and caps is not None and caps.list_changed:
                 group.start_soon(self._listen, client)
             if self._process is not None:
                 group.start_soon(self._watch_process, self._process)

@@ -33,6 +33,7 @@ class McpConnections:
         self._on_change = on_change
         self._servers = {config.id: ServerConnection(config, self._changed) for config in servers}
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = False
 
     def _changed(self, state: ServerState) -> None:
         if self._on_change is not None:
@@ -40,6 +41,8 @@ class McpConnections:
 
     def start(self) -> None:
         """Begin connecting every enabled server in the background; returns immediately (needs a running loop)."""
+        if self._stopped:
+            raise RuntimeError("these MCP connections were stopped; make a new McpConnections")
         if self._tasks:
             return
         for server_id, connection in self._servers.items():
@@ -58,6 +61,7 @@ class McpConnections:
 
     async def stop(self) -> None:
         """Close every connection (stdio children and their process groups are killed) and wait for it."""
+        self._stopped = True
         for connection in self._servers.values():
             connection.stop()
         if not self._tasks:

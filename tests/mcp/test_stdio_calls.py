@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from galaxy_chat.mcp import ServerState
 from tests.mcp.servers import running, stdio_config
@@ -13,6 +14,8 @@ async def test_results_become_text_and_widgets() -> None:
     async with running(stdio_config()) as mcp:
         state = mcp.state("t")
         assert state.status == "connected", state.reason
+        ready = json.loads(json.dumps(state.to_dict()))  # what /ready shows
+        assert ready["status"] == "connected" and ready["tool_count"] == len(ready["tools"]) == state.tool_count
         assert {"t__echo", "t__sales", "t__ask"} <= {tool.qualified_name for tool in mcp.offered_tools()}
         echo = await mcp.call("t", "echo", {"text": "hello"})
         assert (echo.text, echo.is_error, echo.widgets) == ("hello", False, [])
