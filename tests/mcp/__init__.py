@@ -1,0 +1,1 @@
+"""Tests of the MCP client, its connection manager and our MCP endpoint, against real servers."""
