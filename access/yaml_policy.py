@@ -23,7 +23,9 @@ from galaxy_chat.vocabulary.users import User, normalise_email
 from galaxy_chat.yaml_config import load_yaml, read_text, validation_problem
 
 DEFAULT_GROUP = "default"
-KINDS: dict[Kind, str] = {"tool": "tools", "data_source": "data_sources", "model": "models"}
+KINDS: dict[Kind, str] = {"tool": "tools", "data_source": "data_sources", "model": "models",
+                          "mcp_server": "mcp_servers"}
+MCP_SEPARATOR = "__"  # an MCP tool is named <server>__<tool>
 GLOB_CHARS = frozenset("*?[")
 _DOMAIN = re.compile(r"^(\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})+$")
 
@@ -38,6 +40,7 @@ class _Deny(BaseModel):
     tools: list[str] = []
     data_sources: list[str] = []
     models: list[str] = []
+    mcp_servers: list[str] = []
 
 
 class _GroupEntry(BaseModel):
@@ -51,6 +54,7 @@ class _GroupEntry(BaseModel):
     tools: list[str] = []
     data_sources: list[str] = []
     models: list[str] = []
+    mcp_servers: list[str] = []
     deny: _Deny = _Deny()
 
 
@@ -114,7 +118,12 @@ class YamlPolicy:
             return False
         groups = self.groups_of(user)
         allowed = any(_matches(name, group.allow[key]) for group in groups)
-        return allowed and not any(_matches(name, group.deny[key]) for group in groups)
+        denied = any(_matches(name, group.deny[key]) for group in groups)
+        server, separator, _ = name.partition(MCP_SEPARATOR)
+        if kind == "tool" and separator:  # an MCP tool: its server's grant counts, and a denied server wins
+            allowed = allowed or self.can_use(user, "mcp_server", server)
+            denied = denied or any(_matches(server, group.deny["mcp_servers"]) for group in groups)
+        return allowed and not denied
 
     def _permitted(self, user: User, kind: Kind, available: Iterable[str]) -> list[str]:
         return [name for name in available if self.can_use(user, kind, name)]

@@ -12,7 +12,11 @@ from types import FrameType
 from access.loader import PolicyError, load_policy
 from galaxy_chat.data import DataSourceError, DataSources
 from galaxy_chat.llm.llms_file import ModelConfigError, load_models
+from galaxy_chat.mcp.mcp_tools import check_names
+from galaxy_chat.mcp.server_config import McpConfigError
+from galaxy_chat.mcp.servers_file import load_mcp_servers
 from galaxy_chat.settings import Settings, SettingsError, load_settings
+from tools.tool_registry import ToolConfigError, discover_tool_classes
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,6 +51,7 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # the MCP client's: a line per request otherwise
 
 
 def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
@@ -62,7 +67,8 @@ def main(argv: list[str] | None = None) -> None:
         models = load_models(settings)
         policy = load_policy(settings)
         DataSources.from_settings(settings)
-    except (SettingsError, ModelConfigError, PolicyError, DataSourceError) as exc:
+        check_names(load_mcp_servers(settings), [cls.name for cls in discover_tool_classes()])
+    except (SettingsError, ModelConfigError, PolicyError, DataSourceError, McpConfigError, ToolConfigError) as exc:
         sys.exit(f"galaxy-chat: {exc}")
     if problem := startup_problem(settings):
         sys.exit(f"galaxy-chat: {problem}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from access.loader import load_policy
 from access.policy import Kind, Policy
 from galaxy_chat.core.chat_session import ChatSession, SessionRules, Turn
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.feedback import FeedbackLog
-from galaxy_chat.core.limits import RateLimiter, RunSlots
+from galaxy_chat.core.limits import RateLimiter, RunSlots, SendRefused
 from galaxy_chat.core.model_choice import ModelChoice, default_model, model_choices, model_notice
 from galaxy_chat.core.session_log import SessionLogs, secrets_of
 from galaxy_chat.core.session_registry import SessionRegistry
@@ -21,9 +22,15 @@ from galaxy_chat.data.sample_database import ensure_sample_database
 from galaxy_chat.llm.llms_file import LoadedModels
 from galaxy_chat.llm.model_health import HealthMonitor
 from galaxy_chat.llm.model_registry import ModelRegistry
+from galaxy_chat.mcp import McpConnections
+from galaxy_chat.mcp.mcp_tools import McpToolSource, check_names
+from galaxy_chat.mcp.servers_file import load_mcp_servers
+from galaxy_chat.mcp.summary import servers_markdown
 from galaxy_chat.settings import Settings
+from galaxy_chat.vocabulary.events import ToolCallFinished
 from galaxy_chat.vocabulary.passages import Passage
 from galaxy_chat.vocabulary.users import User
+from galaxy_chat.vocabulary.widgets import CallTool
 from tools.base import ToolContext
 from tools.tool_registry import BoundTools, ToolRegistry
 
@@ -42,6 +49,7 @@ class Services:
     feedback: FeedbackLog
     data: DataSources  # configured data sources and their search index
     retriever: Retriever  # policy-checked retrieval over `data`
+    mcp: McpConnections  # the configured MCP servers, whose tools are in `tools` while connected
     sessions: SessionRegistry = field(init=False)
     limiter: RateLimiter = field(init=False)
     slots: RunSlots = field(init=False)
@@ -64,9 +72,13 @@ class Services:
         tools = ToolRegistry.discover(settings)
         for name, warning in tools.warnings().items():
             log.warning("tool %s: %s", name, warning)
+        servers = load_mcp_servers(settings)
+        check_names(servers, tools.names())
+        mcp = McpConnections(servers)
+        tools.add_source(McpToolSource(settings, mcp, servers))
         engine = ChatEngine(settings, models.provider, NoTools(), logs.open)
         return cls(settings, models, HealthMonitor(models, settings), tools, policy, logs, engine,
-                   FeedbackLog(settings.log_dir), data, Retriever(data, policy, settings.retrieval_top_k))
+                   FeedbackLog(settings.log_dir), data, Retriever(data, policy, settings.retrieval_top_k), mcp)
 
     def models_for(self, user: User) -> list[str]:
         return self.policy.models_for(user, self.models.names)
@@ -102,7 +114,10 @@ class Services:
             passages = await self.retriever.retrieve(question, sources, user)
             return passages, context_block(passages)
 
-        return SessionRules(can_use, self.limiter, self.settings.max_message_chars, self.slots, retrieve)
+        def servers() -> str:
+            return servers_markdown(self.mcp.states(), lambda name: can_use("tool", name))
+
+        return SessionRules(can_use, self.limiter, self.settings.max_message_chars, self.slots, retrieve, servers)
 
     def new_session(self, user: User, origin: str = "page") -> ChatSession:
         # New models discovered later (Ollama) may carry keys too: keep the redaction list complete.
@@ -122,7 +137,22 @@ class Services:
         finally:  # also when the caller goes away mid-command: the run is stopped and the log closed
             session.close()
 
+    async def run_tool(self, user: User, name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
+        """One tool call from outside a page (an MCP client at /mcp): the front door of `run_command`, with
+        the person's permissions, limits and a session log of its own. Returns (text, is_error)."""
+        session = self.new_session(user, origin="mcp")
+        try:
+            turn = session.send(f"▶ {name}", CallTool(tool=name, arguments=arguments))
+            await session.wait()
+        except SendRefused as refusal:
+            return str(refusal), True
+        finally:
+            session.close()
+        finished = next((e for e in turn.events if isinstance(e, ToolCallFinished)), None)
+        return (finished.text, finished.is_error) if finished else ("The tool did not run.", True)
+
     async def aclose(self) -> None:
+        await self.mcp.stop()
         await self.sessions.stop()
         await self.health.stop()
         await self.models.aclose()

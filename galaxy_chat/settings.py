@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     data_sources_file: Path = Field(
         Path("config/data_sources.yml"), description="YAML file listing the data sources (documents and tables)."
     )
+    mcp_servers_file: Path = Field(
+        Path("config/mcp_servers.yml"), description="YAML file listing the MCP servers whose tools are offered."
+    )
+    mcp_server_enabled: bool = Field(
+        False, description="Serve the built-in tools to MCP clients at /mcp (behind the same identity checks)."
+    )
     retrieval_top_k: int = Field(4, ge=1, le=50, description="Most passages retrieved from data sources per question.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Server log level.")
     trusted_proxy_secret: SecretStr = Field(

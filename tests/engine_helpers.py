@@ -45,7 +45,7 @@ class FunctionTools:
     def specs(self) -> list[ToolSpec]:
         return [ToolSpec(name, f"The {name} tool.", {"type": "object"}) for name in self.functions]
 
-    async def run(self, call: ToolCall) -> ToolResult:
+    async def run(self, call: ToolCall, io: object = None) -> ToolResult:
         self.calls.append(call)
         function = self.functions.get(call.name)
         if function is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from galaxy_chat.vocabulary.tool_calls import ToolSpec
 from galaxy_chat.vocabulary.widgets import Widget
@@ -32,14 +32,34 @@ class ToolResult(BaseModel):
         return cls(text=text, is_error=True, detail=detail)
 
 
+class CallIO(Protocol):
+    """A running call's line to the person: progress to show, and a form to fill in (both optional to use)."""
+
+    def progress(self, progress: float | None, total: float | None = None, message: str = "") -> None:
+        """Show how far the call is (a bar when `total` is known, else the message)."""
+
+    def note(self, level: str, text: str) -> None:
+        """A line for the session log (e.g. what a server logged while it worked); not shown in the chat."""
+
+    async def ask(self, message: str, schema: dict[str, Any], timeout_s: float) -> tuple[str, dict[str, Any] | None]:
+        """Ask the person: a form built from a flat JSON schema. Returns ("accept", content), ("decline", None)
+        or ("cancel", None); no answer within `timeout_s` declines."""
+
+
+class ArgumentsError(ValueError):
+    """The arguments do not fit the tool's schema; the message says how, for the model to correct itself."""
+
+
 @dataclass(frozen=True)
 class ToolContext:
-    """Everything a call may need, passed in: no globals."""
+    """Everything a call may need, passed in: no globals. `io` is set for each call that has a person to
+    show progress to or ask (absent in a background call)."""
 
     user: User
     session_id: str
     settings: Settings
     policy: Policy
+    io: CallIO | None = None
 
 
 class Tool(ABC):
@@ -61,6 +81,15 @@ class Tool(ABC):
 
     def spec(self) -> ToolSpec:
         return self._spec
+
+    def parse_arguments(self, raw: dict[str, Any]) -> Any:
+        """The call's arguments as `run` takes them (a `Params` instance); ArgumentsError when they do not fit."""
+        try:
+            return self.Params.model_validate(raw)
+        except ValidationError as exc:
+            raise ArgumentsError("; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'arguments'}: {error['msg']}"
+                for error in exc.errors())) from None
 
     @cached_property
     def _spec(self) -> ToolSpec:

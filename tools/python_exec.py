@@ -123,7 +123,7 @@ class CodeExecutionTool(Tool):
             widgets.append(Plot(figure=json.loads(outcome.report.figure)))
             shown.append("the plotly figure in `fig`")
         for name, png in outcome.report.images:
-            widgets.append(Image(png=png, alt=name))
+            widgets.append(Image(data=png, alt=name))
             shown.append(name)
         notes = [*outcome.notes, *outcome.report.notes]
         if shown:

@@ -7,6 +7,7 @@ turning any failure into an error result the model can read. Nothing here raises
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import inspect
 import json
@@ -17,13 +18,12 @@ import traceback
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 from types import ModuleType
-
-from pydantic import ValidationError
+from typing import Protocol
 
 import tools as tools_package
 from galaxy_chat.settings import Settings
 from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
-from tools.base import Tool, ToolContext, ToolResult
+from tools.base import ArgumentsError, CallIO, Tool, ToolContext, ToolResult
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,19 @@ def discover_tool_classes(package: ModuleType = tools_package, group: str = ENTR
     return found
 
 
+class ToolSource(Protocol):
+    """Tools that come and go while the app runs (an MCP server's): asked for them at each binding."""
+
+    def current_tools(self) -> dict[str, Tool]: ...
+
+
 class ToolRegistry:
-    """The tools of this server, instantiated once with the settings."""
+    """The tools of this server: the built-in ones, instantiated once with the settings, then those of the
+    sources added at start (MCP servers), as they are when a chat binds its tools."""
 
     def __init__(self, tool_classes: Iterable[type[Tool]], settings: Settings) -> None:
         self.settings = settings
+        self.sources: list[ToolSource] = []
         self.tools: dict[str, Tool] = {}
         origins: dict[str, str] = {}
         for cls in tool_classes:
@@ -79,8 +87,25 @@ class ToolRegistry:
     def discover(cls, settings: Settings) -> ToolRegistry:
         return cls(discover_tool_classes(), settings)
 
+    def add_source(self, source: ToolSource) -> None:
+        self.sources.append(source)
+
+    def get(self, name: str) -> Tool | None:
+        tool = self.tools.get(name)
+        if tool is None:
+            for source in self.sources:
+                if (tool := source.current_tools().get(name)) is not None:
+                    break
+        return tool
+
+    def all_tools(self) -> dict[str, Tool]:
+        found: dict[str, Tool] = {}
+        for source in self.sources:
+            found.update(source.current_tools())
+        return found | self.tools  # a built-in name wins (MCP names carry their server's prefix anyway)
+
     def names(self) -> list[str]:
-        return sorted(self.tools)
+        return sorted(self.all_tools())
 
     def warnings(self) -> dict[str, str]:
         return {name: warning for name, tool in self.tools.items() if (warning := tool.startup_warning())}
@@ -103,23 +128,29 @@ class BoundTools:
         self.allowed = names
         self.permitted = names if permitted is None else permitted  # the policy's grant, before the selection
 
+    def tool(self, name: str) -> Tool | None:
+        return self.registry.get(name)
+
+    def tools(self) -> list[Tool]:
+        """The bound tools that are there now (an MCP server may have gone away since the binding)."""
+        return [tool for name in self.allowed if (tool := self.registry.get(name)) is not None]
+
     def specs(self) -> list[ToolSpec]:
-        return [self.registry.tools[name].spec() for name in self.allowed]
+        return [tool.spec() for tool in self.tools()]
 
     def commands(self) -> dict[str, Tool]:
-        tools = (self.registry.tools[name] for name in self.allowed)
-        return {tool.command: tool for tool in tools if tool.command}
+        return {tool.command: tool for tool in self.tools() if tool.command}
 
     def withheld_commands(self) -> dict[str, tuple[str, str]]:
         """Command words of this server's tools that the bound session cannot run -> (tool name, reason): the
         reason is "not_permitted" (the policy) or "not_selected" (not chosen for this chat)."""
         return {
             tool.command: (name, "not_selected" if name in self.permitted else "not_permitted")
-            for name, tool in self.registry.tools.items() if tool.command and name not in self.allowed
+            for name, tool in self.registry.all_tools().items() if tool.command and name not in self.allowed
         }
 
-    async def run(self, call: ToolCall) -> ToolResult:
-        tool = self.registry.tools.get(call.name)
+    async def run(self, call: ToolCall, io: CallIO | None = None) -> ToolResult:
+        tool = self.tool(call.name)
         if tool is None or call.name not in self.allowed or not self.context.policy.can_use(
             self.context.user, "tool", call.name
         ):
@@ -133,20 +164,17 @@ class BoundTools:
         if not isinstance(raw, dict):
             return ToolResult.error(f"The arguments for {call.name} must be a JSON object, not {type(raw).__name__}.")
         try:
-            args = tool.Params.model_validate(raw)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or 'arguments'}: {error['msg']}"
-                for error in exc.errors()
-            )
-            return ToolResult.error(f"Invalid arguments for {call.name}: {problems}.")
-        return await self._run_validated(tool, args)
+            args = tool.parse_arguments(raw)
+        except ArgumentsError as exc:
+            return ToolResult.error(f"Invalid arguments for {call.name}: {exc}.")
+        context = self.context if io is None else dataclasses.replace(self.context, io=io)
+        return await self._run_validated(tool, args, context)
 
-    async def _run_validated(self, tool: Tool, args: object) -> ToolResult:
+    async def _run_validated(self, tool: Tool, args: object, context: ToolContext) -> ToolResult:
         timeout = tool.effective_timeout()
         began = time.monotonic()
         try:
-            result = await asyncio.wait_for(tool.run(args, self.context), timeout)
+            result = await asyncio.wait_for(tool.run(args, context), timeout)
         except TimeoutError:
             return ToolResult.error(f"The tool {tool.name} timed out after {timeout:g} s and was stopped.")
         except Exception as exc:

@@ -16,13 +16,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from access.policy import Kind
-from galaxy_chat.core.commands import is_command, run_command, tool_call_events
+from galaxy_chat.core.commands import ServerSummary, is_command, run_command, tool_call_events
 from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.limits import BUSY, RateLimiter, RunSlots, SendRefused, clean_message
 from galaxy_chat.core.session_log import SessionLog
+from galaxy_chat.core.tool_io import Questions
 from galaxy_chat.vocabulary.events import Done, Error, Event, Sources, Usage
 from galaxy_chat.vocabulary.passages import Passage
 from galaxy_chat.vocabulary.users import User
@@ -66,6 +68,7 @@ class SessionRules:
     max_chars: int
     slots: RunSlots  # one run at a time per person, shared by all their sessions
     retrieve: Retrieve | None = None  # passages from the chosen data sources (checked against the policy)
+    servers: ServerSummary | None = None  # the /mcp answer for this person
 
 
 class ChatSession:
@@ -87,6 +90,7 @@ class ChatSession:
         self._bound: BoundTools | None = None
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
+        self.questions = Questions()  # what running tools have asked the person
 
     @property
     def id(self) -> str:
@@ -194,6 +198,11 @@ class ChatSession:
             else:
                 self.engine.stop(self.conversation)
 
+    def answer(self, question_id: str, action: str, content: dict[str, Any] | None) -> bool:
+        """The person's answer to a running tool's question (a form); False when it is no longer open."""
+        self.last_active = time.monotonic()
+        return self.questions.answer(question_id, action, content)
+
     async def wait(self) -> None:
         if self._task is not None:
             await asyncio.shield(self._task)
@@ -205,10 +214,10 @@ class ChatSession:
     def _events_for(self, turn: Turn) -> AsyncIterator[Event]:
         if turn.action is not None:
             self.log.write("tool_action", tool=turn.action.tool, arguments=turn.action.arguments)
-            return tool_call_events(self.tools(), turn.action.tool, turn.action.arguments)
+            return tool_call_events(self.tools(), turn.action.tool, turn.action.arguments, self.questions)
         if is_command(turn.text):
             self.log.write("command", text=turn.text)
-            return run_command(turn.text, self.tools())
+            return run_command(turn.text, self.tools(), self.questions, self.rules.servers)
         return self._model_events(turn)
 
     async def _model_events(self, turn: Turn) -> AsyncIterator[Event]:
@@ -225,7 +234,8 @@ class ChatSession:
             if passages:
                 yield Sources(passages)
                 text = f"{block}\n\n{turn.text}"
-        async with aclosing(self.engine.respond(self.conversation, text, turn.model, tools=self.tools())) as events:
+        reply = self.engine.respond(self.conversation, text, turn.model, tools=self.tools(), questions=self.questions)
+        async with aclosing(reply) as events:
             async for event in events:
                 yield event
 

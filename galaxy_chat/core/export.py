@@ -109,8 +109,9 @@ def _widget_lines(widget: Any, markdown: bool) -> list[str]:
     if isinstance(widget, Image):
         if markdown:
             alt = re.sub(r"[\[\]\n]", " ", widget.alt)
-            return [f"![{alt}](data:image/png;base64,{base64.b64encode(widget.png).decode()})"]
-        return [f"[Image{': ' + widget.alt if widget.alt else ''}, PNG, {len(widget.png):,} bytes]"]
+            return [f"![{alt}](data:{widget.mime};base64,{base64.b64encode(widget.data).decode()})"]
+        kind = widget.mime.removeprefix("image/").upper()
+        return [f"[Image{': ' + widget.alt if widget.alt else ''}, {kind}, {len(widget.data):,} bytes]"]
     if isinstance(widget, Buttons):
         return ["[Buttons: " + ", ".join(button.label for button in widget.buttons) + "]"]
     if isinstance(widget, File):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from galaxy_chat.core.conversation import Conversation, Interruption
-from galaxy_chat.core.engine import CANCELLED_TOOL
+from galaxy_chat.core.reply import CANCELLED_TOOL
 from galaxy_chat.data.retrieval import context_block
 from galaxy_chat.llm.messages import Message
 from galaxy_chat.vocabulary.events import Done, Error, Event, Sources, TextDelta, ToolCallFinished, ToolCallStarted

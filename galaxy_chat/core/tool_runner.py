@@ -9,7 +9,7 @@ from typing import Protocol
 
 from galaxy_chat.vocabulary.events import ToolCallFinished
 from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
-from tools.base import ToolResult
+from tools.base import CallIO, ToolResult
 
 
 class ToolRunner(Protocol):
@@ -17,8 +17,9 @@ class ToolRunner(Protocol):
         """The tools offered to the model for this reply."""
         ...
 
-    async def run(self, call: ToolCall) -> ToolResult:
-        """Run one call. A failing tool should return an error outcome; an exception becomes one too.
+    async def run(self, call: ToolCall, io: CallIO | None = None) -> ToolResult:
+        """Run one call. A failing tool should return an error outcome; an exception becomes one too. `io`
+        carries the call's progress and questions to the person.
 
         The runner applies each tool's timeout; the engine cancels the task when the person stops.
         """
@@ -31,7 +32,7 @@ class NoTools:
     def specs(self) -> list[ToolSpec]:
         return []
 
-    async def run(self, call: ToolCall) -> ToolResult:
+    async def run(self, call: ToolCall, io: CallIO | None = None) -> ToolResult:
         return ToolResult.error(f"There is no tool named {call.name!r}.")
 
 
@@ -52,12 +53,12 @@ class FinishedCall:
                                 o.reduced_isolation)
 
 
-async def run_timed(runner: ToolRunner, index: int, call: ToolCall) -> FinishedCall:
+async def run_timed(runner: ToolRunner, index: int, call: ToolCall, io: CallIO | None = None) -> FinishedCall:
     """Run one call; an exception becomes an error outcome the model and the person see, and its
     traceback goes to the session log (never to them)."""
     started = time.monotonic()
     try:
-        outcome = await runner.run(call)
+        outcome = await runner.run(call, io)
         trace = outcome.detail or None  # a tool that raised inside the runner: its traceback, for the log
     except Exception:
         outcome = ToolResult.error(f"The tool {call.name!r} failed unexpectedly.")

@@ -70,7 +70,8 @@ class ServerConnection:
         self.callbacks = ServerCallbacks(config.id, self.in_flight, self._tools_changed_notice)
         status = "connecting" if config.enabled else "disabled"
         self.state = ServerState(config.id, config.description, config.transport, status,
-                                 reason="" if config.enabled else "disabled in the configuration")
+                                 reason="" if config.enabled else (config.unavailable_reason
+                                                                   or "disabled in the configuration"))
 
     def _set(self, **changes: Any) -> None:
         self.state = replace(self.state, **changes)

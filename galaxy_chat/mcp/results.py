@@ -1,10 +1,10 @@
 """An MCP `CallToolResult` as an `McpOutcome`: capped text for the model, widgets that show the person all of it.
 
-Text content is the model's text. Images become `Image` widgets (PNG) or downloads (other types: the widget
-holds PNG bytes only). Structured content becomes a `Table` when it is a list of records (plus a chart when it
-is a label/number series), else a JSON view. Embedded resources become a Markdown view (text) or a `File`
-download (binary); resource links a Markdown link. Text longer than the model may read is cut with a note, and
-long text is given to the person as a download with a short preview.
+Text content is the model's text. Images become `Image` widgets when their bytes are PNG, JPEG, GIF or WebP,
+downloads otherwise (SVG included: it can carry script). Structured content becomes a `Table` when it is a
+list of records (plus a chart when it is a label/number series), else a JSON view. Embedded resources become a
+Markdown view (text) or a `File` download (binary); resource links a Markdown link. Text longer than the model
+may read is cut with a note, and long text is given to the person as a download with a short preview.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from typing import Any
 import mcp.types as types
 
 from galaxy_chat.mcp.outcome import McpOutcome
-from galaxy_chat.vocabulary.widgets import File, Image, Markdown, Table, Widget
+from galaxy_chat.vocabulary.widgets import File, Image, Markdown, Table, Widget, image_type
 
 log = logging.getLogger(__name__)
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_TABLE_ROWS = 5_000  # the page pages a table; past this the person downloads the JSON instead
 LONG_TEXT_CHARS = 20_000  # longer text is offered as a download plus a preview
 PREVIEW_CHARS = 2_000
@@ -68,8 +67,8 @@ def _block(block: Any, name: str, widgets: list[Widget]) -> list[str]:
         if data is None:
             return [f"[{block.type} with invalid base64 data left out]"]
         kind = "image" if isinstance(block, types.ImageContent) else "audio"
-        if kind == "image" and data.startswith(PNG_MAGIC):
-            widgets.append(Image(png=data, alt=name))
+        if kind == "image" and image_type(data) is not None:  # shown when it is what it claims to be
+            widgets.append(Image(data=data, alt=name))
         else:
             widgets.append(File(name=name + _EXTENSIONS.get(block.mime_type, ""), data=data, mime=block.mime_type))
         return [f"[{kind}: {block.mime_type}, {_size(len(data))}, shown to the person]"]

@@ -63,6 +63,7 @@ class McpServerConfig(BaseModel):
     max_result_chars: int = Field(default=20_000, ge=200, le=1_000_000, description="Cap of a result for the model.")
     max_tools: int = Field(default=64, ge=1, le=128)
     protocol: Literal["auto", "legacy"] = Field(default="auto", description="'legacy' forces the initialize handshake.")
+    unavailable_reason: str = Field(default="", description="Set by the loader (a missing variable), not the file.")
 
     @field_validator("id")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from nicegui import Client, ui
 from nicegui.events import GenericEventArguments
@@ -18,7 +19,7 @@ from galaxy_chat.ui.nicegui_internals import SelectWithDisabled
 from galaxy_chat.ui.page_assets import add_page_assets
 from galaxy_chat.ui.page_header import StatusLight, model_options
 from galaxy_chat.ui.session_drawer import SessionDrawer
-from galaxy_chat.ui.turn_view import TurnView
+from galaxy_chat.ui.turn_view import TurnActions, TurnView
 from galaxy_chat.ui.welcome import Welcome
 from galaxy_chat.vocabulary.events import Event
 from galaxy_chat.vocabulary.users import User
@@ -39,6 +40,7 @@ class ChatPage:
         self.views: dict[str, TurnView] = {}
         self.welcome: Welcome | None = None
         self.running = False
+        self.turn_actions = TurnActions(self.on_button, self.send, self.add_thumbs, self.answer)
         self.group: ui.column | None = None
         self.group_size = 0
         self.build()
@@ -58,8 +60,7 @@ class ChatPage:
         self.group, self.group_size = None, 0
         for turn in self.session.turns:
             with self.turn_slot():
-                view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.send,
-                                                      self.add_thumbs, live=False)
+                view = self.views[turn.id] = TurnView(turn, self.user.email, self.turn_actions, live=False)
                 for event in turn.events:
                     view.apply(event)
             view.live = True
@@ -88,7 +89,8 @@ class ChatPage:
 
     def build(self) -> None:
         settings = self.services.settings
-        tools = {name: self.services.tools.tools[name].description for name in self.services.tools_for(self.user)}
+        available = self.services.tools.all_tools()
+        tools = {name: available[name].description for name in self.services.tools_for(self.user) if name in available}
         sources = self.services.data.descriptions(self.services.data_sources_for(self.user))
         self.drawer = SessionDrawer(tools, sources)
         with ui.header(elevated=True).classes("items-center no-wrap gap-1 sm:gap-2 px-2 sm:px-3 py-1 bg-grey-10"):
@@ -206,8 +208,7 @@ class ChatPage:
             view = self.views.get(turn.id)
             if view is None:
                 with self.turn_slot():
-                    view = self.views[turn.id] = TurnView(turn, self.user.email, self.on_button, self.send,
-                                                          self.add_thumbs)
+                    view = self.views[turn.id] = TurnView(turn, self.user.email, self.turn_actions)
                 self.set_running(True)
             if event is not None:
                 view.apply(event)
@@ -219,6 +220,9 @@ class ChatPage:
             await self.send(action.prompt)
             return
         await self.send(f"▶ {action.tool}", action)
+
+    def answer(self, question_id: str, action: str, content: dict[str, Any] | None) -> bool:
+        return self.session.answer(question_id, action, content)
 
     def add_thumbs(self, turn: Turn) -> None:
         session = self.session

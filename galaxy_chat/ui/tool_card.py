@@ -1,4 +1,5 @@
-"""A card per tool call: name, arguments, a live elapsed time while running, then duration, result and widgets."""
+"""A card per tool call: name, arguments, a live elapsed time while running (with the tool's progress and its
+questions as forms), then duration, result and widgets."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ import time
 from nicegui import ui
 
 from galaxy_chat.ui.marks import hint, testid
+from galaxy_chat.ui.question_form import AnswerHandler, QuestionForm
 from galaxy_chat.ui.widget_views import ButtonHandler, render_widget
-from galaxy_chat.vocabulary.events import ToolCallFinished, ToolCallStarted
+from galaxy_chat.vocabulary.events import (
+    ToolCallAnswer,
+    ToolCallFinished,
+    ToolCallProgress,
+    ToolCallQuestion,
+    ToolCallStarted,
+)
 from galaxy_chat.vocabulary.tool_calls import pretty_arguments
 
 MAX_SHOWN_RESULT = 20_000
@@ -31,6 +39,32 @@ class ToolCard:
             self.result_area = ui.column().classes("w-full gap-1")
         self.widgets = ui.column().classes("w-full gap-2")
         self.ticker = ui.timer(1.0, self._tick)
+        self.progress_bar: ui.linear_progress | None = None  # made when the tool first reports progress
+        self.progress_text: ui.label | None = None
+        self.questions: dict[str, QuestionForm] = {}
+
+    def progress(self, event: ToolCallProgress) -> None:
+        """A bar when the total is known, the message otherwise (and beside the bar)."""
+        known = event.total is not None and event.total > 0 and event.progress is not None
+        with self.result_area:
+            if known and self.progress_bar is None:
+                self.progress_bar = testid(ui.linear_progress(value=0, show_value=False).props("rounded"),
+                                           "tool-progress")
+            if event.message and self.progress_text is None:
+                self.progress_text = testid(ui.label().classes("text-caption text-grey-4"), "tool-progress-text")
+        if known and self.progress_bar is not None:
+            self.progress_bar.set_value(min(1.0, max(0.0, float(event.progress) / float(event.total))))  # type: ignore[arg-type]
+        if event.message and self.progress_text is not None:
+            self.progress_text.set_text(event.message[:300])
+
+    def ask(self, question: ToolCallQuestion, on_answer: AnswerHandler | None) -> None:
+        with self.result_area:
+            self.questions[question.question_id] = QuestionForm(question, on_answer)
+
+    def answered(self, answer: ToolCallAnswer) -> None:
+        form = self.questions.get(answer.question_id)
+        if form is not None:
+            form.answered(answer)
 
     def _tick(self) -> None:
         self.timing.set_text(f"{time.monotonic() - self.began:.0f} s")
@@ -38,6 +72,9 @@ class ToolCard:
     def finish(self, finished: ToolCallFinished, on_button: ButtonHandler | None) -> None:
         self.ticker.deactivate()
         self.spinner.set_visibility(False)
+        if self.progress_bar is not None:
+            self.progress_bar.delete()
+            self.progress_bar = None
         self.timing.set_text(f"{finished.duration_s:.2f} s")
         if finished.reduced_isolation:
             with self.badges:

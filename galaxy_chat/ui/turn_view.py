@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from nicegui import ui
@@ -13,6 +14,7 @@ from nicegui import ui
 from galaxy_chat.core.chat_session import Turn
 from galaxy_chat.ui.icon_button import IconButton
 from galaxy_chat.ui.marks import testid
+from galaxy_chat.ui.question_form import AnswerHandler
 from galaxy_chat.ui.streaming_markdown import StreamingMarkdown
 from galaxy_chat.ui.tool_card import ToolCard
 from galaxy_chat.ui.widget_views import ButtonHandler
@@ -23,7 +25,10 @@ from galaxy_chat.vocabulary.events import (
     Sources,
     Status,
     TextDelta,
+    ToolCallAnswer,
     ToolCallFinished,
+    ToolCallProgress,
+    ToolCallQuestion,
     ToolCallStarted,
 )
 
@@ -38,14 +43,23 @@ def bubble(meta: str, side: str) -> ui.label:
     return testid(ui.label(meta).classes(f"gc-msg gc-msg-{side}"), f"message-{side}")
 
 
+@dataclass(frozen=True)
+class TurnActions:
+    """What a turn's controls do on the page; None where a control has nothing to do (it is shown disabled)."""
+
+    on_button: ButtonHandler | None = None  # a widget's button
+    on_retry: Callable[[str], Awaitable[object]] | None = None  # Retry after an error: send the text again
+    thumbs: Callable[[Turn], None] | None = None  # add the feedback thumbs under a finished reply
+    on_answer: AnswerHandler | None = None  # the person's answer to a tool's question
+
+
 class TurnView:
-    def __init__(self, turn: Turn, user_email: str, on_button: ButtonHandler | None,
-                 on_retry: Callable[[str], Awaitable[object]] | None,
-                 thumbs: Callable[[Turn], None] | None = None, live: bool = True) -> None:
+    def __init__(self, turn: Turn, user_email: str, actions: TurnActions, live: bool = True) -> None:
         self.turn = turn
-        self.on_button = on_button
-        self.on_retry = on_retry
-        self.thumbs = thumbs
+        self.actions = actions
+        self.on_button = actions.on_button
+        self.on_retry = actions.on_retry
+        self.thumbs = actions.thumbs
         self.live = live
         self.text = ""
         self.markdown: StreamingMarkdown | None = None
@@ -78,6 +92,8 @@ class TurnView:
                 with self.body:
                     card = self.cards[event.call_id] = ToolCard(ToolCallStarted(event.call_id, event.name, "{}"))
             card.finish(event, self.on_button)
+        elif isinstance(event, ToolCallProgress | ToolCallQuestion | ToolCallAnswer):
+            self._tool_report(event)
         elif isinstance(event, Status):
             if self.status is None:
                 with self.column:
@@ -90,6 +106,17 @@ class TurnView:
             self._error(event)
         elif isinstance(event, Done):
             self._done(event)
+
+    def _tool_report(self, event: ToolCallProgress | ToolCallQuestion | ToolCallAnswer) -> None:
+        card = self.cards.get(event.call_id)
+        if card is None:
+            return
+        if isinstance(event, ToolCallProgress):
+            card.progress(event)
+        elif isinstance(event, ToolCallQuestion):
+            card.ask(event, self.actions.on_answer)
+        else:
+            card.answered(event)
 
     def _sources(self, event: Sources) -> None:
         """The passages the model was given, as expandable citations above its answer."""

@@ -70,7 +70,7 @@ def _plot(widget: Plot, _: ButtonHandler | None) -> None:
 
 
 def _image(widget: Image, _: ButtonHandler | None) -> None:
-    source = "data:image/png;base64," + base64.b64encode(widget.png).decode()
+    source = f"data:{widget.mime};base64," + base64.b64encode(widget.data).decode()
     image = ui.image(source).props("fit=contain").classes("w-full max-w-2xl").mark("widget-image")
     image.props["alt"] = widget.alt  # set as a value, never parsed from a props string
 

@@ -4,6 +4,7 @@ tests read them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from galaxy_chat.vocabulary.passages import Passage
 from galaxy_chat.vocabulary.widgets import Widget
@@ -39,6 +40,47 @@ class ToolCallFinished:
     duration_s: float
     widgets: list[Widget] = field(default_factory=list)  # what the person is shown (data, see widgets.py)
     reduced_isolation: bool = False
+
+
+@dataclass(frozen=True)
+class ToolCallProgress:
+    """A running tool's progress: a bar when `total` is known, the message otherwise."""
+
+    call_id: str
+    progress: float | None
+    total: float | None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ToolCallLog:
+    """A line a running tool's server logged (MCP): kept in the session log, not shown in the chat."""
+
+    call_id: str
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallQuestion:
+    """A running tool asks the person to fill in a form (an MCP elicitation): `schema` is a flat JSON schema."""
+
+    call_id: str
+    question_id: str
+    message: str
+    schema: dict[str, Any]
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class ToolCallAnswer:
+    """What the person (or the clock) answered: accept with `content`, decline, or cancel."""
+
+    call_id: str
+    question_id: str
+    action: str  # "accept", "decline" or "cancel"
+    content: dict[str, Any] | None = None
+    timed_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,4 +120,5 @@ class Sources:
     passages: list[Passage]
 
 
-Event = TextDelta | ToolCallStarted | ToolCallFinished | Status | Error | Done | Sources
+Event = (TextDelta | ToolCallStarted | ToolCallProgress | ToolCallLog | ToolCallQuestion | ToolCallAnswer
+         | ToolCallFinished | Status | Error | Done | Sources)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 
 class Widget(BaseModel):
@@ -54,10 +54,33 @@ class Plot(Widget):
         return cls(figure=json.loads(plotly.io.to_json(figure, validate=False)))
 
 
+IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF87a": "image/gif",
+               b"GIF89a": "image/gif"}  # and WebP: RIFF....WEBP
+
+
+def image_type(data: bytes) -> str | None:
+    """The image format the bytes are (PNG, JPEG, GIF or WebP), by their magic number; None for anything else
+    (SVG is never shown as an image: it is a document that can carry script)."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((mime for magic, mime in IMAGE_MAGIC.items() if data.startswith(magic)), None)
+
+
 class Image(Widget):
     kind: Literal["image"] = "image"
-    png: bytes
+    data: bytes = Field(validation_alias=AliasChoices("data", "png"))  # "png": what exports of old called it
     alt: str = ""
+
+    @field_validator("data")
+    @classmethod
+    def _known_format(cls, data: bytes) -> bytes:
+        if image_type(data) is None:
+            raise ValueError("an image must be PNG, JPEG, GIF or WebP")
+        return data
+
+    @property
+    def mime(self) -> str:
+        return image_type(self.data) or "application/octet-stream"
 
 
 class SendPrompt(BaseModel):

@@ -29,7 +29,7 @@ async def test_results_become_text_and_widgets() -> None:
         assert isinstance(nested.widgets[0], Markdown) and '"tags"' in nested.widgets[0].text
 
         image = await mcp.call("t", "image")
-        assert isinstance(image.widgets[0], Image) and image.widgets[0].png.startswith(b"\x89PNG")
+        assert isinstance(image.widgets[0], Image) and image.widgets[0].data.startswith(b"\x89PNG")
         assert "image/png" in image.text and "a dot" in image.text
         jpeg = await mcp.call("t", "jpeg")
         assert isinstance(jpeg.widgets[0], File) and jpeg.widgets[0].mime == "image/jpeg"

@@ -45,7 +45,7 @@ def realistic_turns() -> list[Turn]:
         ToolCallStarted("call_1", "sql_query", '{"sql": "SELECT country, count(*) FROM users GROUP BY 1"}'),
         Status("Still working — 5 s", 5.0),
         ToolCallFinished("call_1", "sql_query", "country,n\nFR,2\nDE,1", False, 0.42,
-                         [table, Plot(figure=FIGURE), Image(png=PNG, alt="users chart"),
+                         [table, Plot(figure=FIGURE), Image(data=PNG, alt="users chart"),
                           Buttons(buttons=[Button(label="By city", action=SendPrompt(prompt="Now by city"))])]),
         TextDelta("France has **2** users."),
         Done(Usage(120, 40), 2.5, 0.3, 2),
@@ -134,7 +134,7 @@ def test_json_export_round_trip_rebuilds_turns_and_widgets(header: ExportHeader)
     assert document["user"] == "bob@example.com" and document["data_sources"] == ["sales.db"]
     widgets = document["turns"][0]["events"][4]["widgets"]
     assert [w["kind"] for w in widgets] == ["table", "plot", "image", "buttons"]
-    assert isinstance(widgets[2]["png"], str)  # bytes travel as base64 text
+    assert isinstance(widgets[2]["data"], str)  # bytes travel as base64 text
 
     loaded = load_export(to_json(header, turns))
     assert loaded.header == header
@@ -142,7 +142,7 @@ def test_json_export_round_trip_rebuilds_turns_and_widgets(header: ExportHeader)
     expected[2].events[0] = Error("The model did not answer in time.", detail="", kind="timeout")
     assert loaded.turns == expected  # every event, widget and field, in order
     image = loaded.turns[0].events[4].widgets[2]
-    assert isinstance(image, Image) and image.png == PNG
+    assert isinstance(image, Image) and image.data == PNG
     assert "llm.internal" not in to_json(header, turns)  # the internal detail never leaves the server
 
 

@@ -51,7 +51,7 @@ async def test_help_lists_only_the_commands_this_user_has(bound) -> None:
 async def test_unknown_command_gets_a_helpful_message(bound) -> None:
     (error, done) = await events_of("/frobnicate now", bound)
     assert isinstance(error, Error)
-    assert error.message == "Unknown command /frobnicate. Commands you can use: /echo, /help."
+    assert error.message == "Unknown command /frobnicate. Commands you can use: /echo, /tool, /mcp, /help."
     assert isinstance(done, Done)
 
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from galaxy_chat.core.conversation import Interruption
-from galaxy_chat.core.engine import CANCELLED_TOOL, GENERIC_ERROR
+from galaxy_chat.core.reply import CANCELLED_TOOL, GENERIC_ERROR
 from galaxy_chat.llm.errors import SENTENCES, FaultKind
 from galaxy_chat.llm.messages import Message
 from galaxy_chat.testing.llm_server import Reply

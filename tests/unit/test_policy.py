@@ -109,14 +109,14 @@ def test_shipped_permissions_file_is_valid_and_sensible() -> None:
     ("groups: {}", "p.yml: 'groups' must be a mapping of group names to groups"),
     ("groups:\n  team:\n    members: [a@example.com]\n    tool: [python]",
      "p.yml: groups.team: unknown field 'tool' (allowed: description, members, domains, tools, data_sources, "
-     "models, deny)"),
+     "models, mcp_servers, deny)"),
     ("groups:\n  team:\n    members: [a@example.com]\n    tools: python",
      "p.yml: groups.team: field 'tools': Input should be a valid list (got 'python')"),
     ("groups:\n  team:\n    members: [a@example.com]\n    deny: {tool: [python]}",
-     "p.yml: groups.team: unknown field 'deny.tool' (allowed: tools, data_sources, models)"),
+     "p.yml: groups.team: unknown field 'deny.tool' (allowed: tools, data_sources, models, mcp_servers)"),
     ("groups:\n  team:\n    tools: ['*']", "p.yml: groups.team: the group has no members (add 'members' or 'domains')"),
     ("groups:\n  team:\n", "p.yml: groups.team: expected a mapping of fields (allowed: description, members, "
-                          "domains, tools, data_sources, models, deny)"),
+                          "domains, tools, data_sources, models, mcp_servers, deny)"),
     ("groups:\n  team:\n    members: [alice]", "p.yml: groups.team.members[0]: 'alice' is not an email or a glob "
                                                "like *@example.com"),
     ("groups:\n  team:\n    domains: ['not a domain']", "p.yml: groups.team.domains[0]: 'not a domain' is not a "
@@ -217,3 +217,28 @@ def test_bad_permissions_file_stops_services_build(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match=r"groups\.team: the group has no members"):
         Services.build(settings)
 
+
+
+def test_mcp_servers_and_their_tools_are_granted_and_denied_by_group() -> None:
+    policy = YamlPolicy.parse("""
+groups:
+  default:
+    tools: [calculator]
+  devs:
+    members: ["*@dev.example"]
+    mcp_servers: [github, time]
+    tools: ["jira__search"]
+  interns:
+    members: [intern@dev.example]
+    deny:
+      tools: ["github__delete_*"]
+      mcp_servers: [time]
+""", "p.yml")
+    dev, intern, stranger = User("ada@dev.example"), User("intern@dev.example"), User("x@else.example")
+    assert policy.can_use(dev, "tool", "github__create_issue") and policy.can_use(dev, "tool", "time__now")
+    assert policy.can_use(dev, "tool", "jira__search") and not policy.can_use(dev, "tool", "jira__delete")
+    assert policy.can_use(dev, "mcp_server", "github") and not policy.can_use(dev, "mcp_server", "jira")
+    assert policy.can_use(intern, "tool", "github__create_issue")  # in devs too: the grant holds
+    assert not policy.can_use(intern, "tool", "github__delete_repo")  # a tool glob denied
+    assert not policy.can_use(intern, "tool", "time__now")  # a denied server takes all its tools
+    assert not policy.can_use(stranger, "tool", "github__create_issue")

@@ -95,7 +95,7 @@ async def test_png_files_become_image_widgets(tool) -> None:
     code = PNG_MAKER + "open('chart.png', 'wb').write(png(3, 2))\nopen('fake.png', 'w').write('not an image')\n"
     result = await call(tool, code)
     images = [widget for widget in result.widgets if isinstance(widget, Image)]
-    assert [(image.alt, image.png) for image in images] == [("chart.png", expected_png(3, 2))]
+    assert [(image.alt, image.data) for image in images] == [("chart.png", expected_png(3, 2))]
     assert "fake.png is not a PNG image" in result.text and "Shown to the person: chart.png." in result.text
 
 

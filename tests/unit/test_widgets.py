@@ -46,10 +46,10 @@ def test_plot_from_a_plotly_figure_is_plain_json() -> None:
 
 
 def test_binary_widgets_travel_as_base64() -> None:
-    image, file = Image(png=PNG, alt="chart"), File(name="report.csv", data=b"a,b\n1,2\n", mime="text/csv")
+    image, file = Image(data=PNG, alt="chart"), File(name="report.csv", data=b"a,b\n1,2\n", mime="text/csv")
     dumped = json.loads(image.model_dump_json())
-    assert dumped["png"].startswith("iVBORw0KGgo")  # base64 of the PNG signature
-    assert round_trip(image).png == PNG
+    assert dumped["data"].startswith("iVBORw0KGgo")  # base64 of the PNG signature
+    assert round_trip(image).data == PNG
     assert round_trip(file).data == b"a,b\n1,2\n"
 
 
@@ -90,3 +90,11 @@ def test_a_custom_widget_must_render() -> None:
     gauge = Gauge(value=70)
     assert json.loads(gauge.model_dump_json()) == {"kind": "gauge", "value": 70}
     assert TypeAdapter(Gauge).validate_python({"value": 3}).value == 3
+
+
+def test_images_are_what_their_bytes_say_and_old_exports_still_load() -> None:
+    jpeg = Image(data=b"\xff\xd8\xff\xe0" + b"\x00" * 8)
+    assert jpeg.mime == "image/jpeg"
+    assert Image.model_validate_json('{"kind": "image", "png": "iVBORw0KGgoAAAAAAAAAAA=="}').mime == "image/png"
+    with pytest.raises(ValidationError, match="PNG, JPEG, GIF or WebP"):
+        Image(data=b"<svg onload='alert(1)'/>")
