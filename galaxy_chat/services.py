@@ -25,7 +25,7 @@ from galaxy_chat.llm.model_registry import ModelRegistry
 from galaxy_chat.mcp import McpConnections
 from galaxy_chat.mcp.mcp_tools import McpToolSource, check_names
 from galaxy_chat.mcp.servers_file import load_mcp_servers
-from galaxy_chat.mcp.summary import servers_markdown
+from galaxy_chat.mcp.summary import server_lines, servers_markdown
 from galaxy_chat.settings import Settings
 from galaxy_chat.vocabulary.events import ToolCallFinished
 from galaxy_chat.vocabulary.passages import Passage
@@ -85,6 +85,10 @@ class Services:
 
     def tools_for(self, user: User) -> list[str]:
         return self.policy.tools_for(user, self.tools.names())
+
+    def mcp_lines_for(self, user: User) -> list[str]:
+        """The MCP servers' state as the drawer shows it to this person."""
+        return server_lines(self.mcp.states(), lambda name: self.policy.can_use(user, "tool", name))
 
     def data_sources_for(self, user: User) -> list[str]:
         return self.policy.data_sources_for(user, self.data.ids())

@@ -14,6 +14,19 @@ def _code(text: str) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
+def server_lines(states: Sequence[ServerState], may_use: Callable[[str], bool]) -> list[str]:
+    """One line per server with a tool this person may use (or, when not connected, that they may use at all)."""
+    lines = []
+    for state in states:
+        usable = [tool for tool in state.tools if may_use(tool.qualified_name)]
+        if state.status == "connected" and usable:
+            lines.append(f"{state.server_id}: connected, {len(usable)} tools")
+        elif state.status != "connected" and may_use(f"{state.server_id}__*"):
+            lines.append(f"{state.server_id}: {STATE_WORDS.get(state.status, state.status)}"
+                         + (f" — {state.reason}" if state.reason else ""))
+    return lines
+
+
 def servers_markdown(states: Sequence[ServerState], may_use: Callable[[str], bool]) -> str:
     """`may_use(tool_name)`: the person's permission for one `<server>__<tool>`."""
     if not states:

@@ -92,7 +92,7 @@ class ChatPage:
         available = self.services.tools.all_tools()
         tools = {name: available[name].description for name in self.services.tools_for(self.user) if name in available}
         sources = self.services.data.descriptions(self.services.data_sources_for(self.user))
-        self.drawer = SessionDrawer(tools, sources)
+        self.drawer = SessionDrawer(tools, sources, self.services.mcp_lines_for(self.user))
         with ui.header(elevated=True).classes("items-center no-wrap gap-1 sm:gap-2 px-2 sm:px-3 py-1 bg-grey-10"):
             hint(ui.button(icon="menu", on_click=self.drawer.drawer.toggle).props("flat round dense"), "Tools")
             ui.label(settings.app_name).classes("text-h6 font-medium ellipsis min-w-[5rem] gt-xs").mark("app-name")

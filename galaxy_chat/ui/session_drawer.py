@@ -27,8 +27,9 @@ def choices(label: str, described: dict[str, str], value: list[str]) -> ui.selec
 
 
 class SessionDrawer:
-    def __init__(self, tools: dict[str, str], sources: dict[str, str]) -> None:
-        """`tools` and `sources` map each name this user may use to its description."""
+    def __init__(self, tools: dict[str, str], sources: dict[str, str], servers: list[str] | None = None) -> None:
+        """`tools` and `sources` map each name this user may use to its description; `servers` are the MCP
+        servers' state lines."""
         self.tools = tools
         self.sources = sources
         # Its heading ("This chat") is drawn by the page's CSS.
@@ -42,6 +43,9 @@ class SessionDrawer:
             self.source_select = testid(choices("Data sources", sources, []), "data-select")
             if not sources:
                 self.source_select.disable()
+            if servers:  # one element for all of them: elements are most of what a tab costs the server
+                testid(ui.label("MCP servers:\n" + "\n".join(servers)).classes(
+                    "text-caption text-grey-5 whitespace-pre-line"), "mcp-servers")
 
     @property
     def selected_tools(self) -> list[str]:

@@ -128,3 +128,23 @@ async def test_permissions_gate_mcp_servers_and_tools(simulated_app, tmp_path) -
         await send(user, '/tool t__echo {"text": "x"}')
         await wait_until_idle(user)
         await user.should_see("is not available to you", marker="tool-error")
+
+
+async def test_a_server_that_cannot_start_is_shown_failed_and_hurts_nothing(simulated_app, tmp_path) -> None:
+    path = tmp_path / "mcp_servers.yml"
+    path.write_text(json.dumps({"servers": [SERVER, {"id": "broken", "command": str(tmp_path / "no-such-server")}]}))
+    async with simulated_app(TEST_MODE="true", MCP_SERVERS_FILE=str(path)) as user:
+        await connected(user)
+        for _ in range(100):
+            ready = (await user.http_client.get("/ready")).json()
+            broken = next(s for s in ready["checks"]["mcp"]["servers"] if s["server_id"] == "broken")
+            if broken["status"] == "failed":
+                break
+            await asyncio.sleep(0.05)
+        assert broken["status"] == "failed" and broken["reason"] and ready["status"] == "ready"
+        await user.open("/")
+        await user.should_see("t: connected", marker="mcp-servers")
+        await user.should_see("broken: failed", marker="mcp-servers")
+        await send(user, "/calc 1+1")
+        await wait_until_idle(user)
+        await user.should_see("1+1 = 2")
