@@ -46,7 +46,7 @@ def test_a_pasted_claude_desktop_block_works_as_it_is(tmp_path: Path) -> None:
     ("other: 1", "unknown top-level key 'other'"),
 ])
 def test_bad_files_are_one_line_naming_the_entry(tmp_path: Path, text: str, expected: str) -> None:
-    with pytest.raises(McpConfigError, match="mcp_servers.yml") as error:
+    with pytest.raises(McpConfigError, match=r"mcp_servers\.yml") as error:
         load(tmp_path, text)
     assert expected in str(error.value) and "\n" not in str(error.value)
 
