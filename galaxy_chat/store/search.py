@@ -1,0 +1,116 @@
+"""Full-text search over titles and message text: ranked, one hit per conversation, with a snippet.
+
+The person's words become a query we build ourselves (never their syntax): every word must match, the
+last one also as a prefix (search as you type), common English words are dropped when others remain.
+SQLite ranks with FTS5's bm25 (a title counts 4 times a message) and cuts snippets with snippet();
+PostgreSQL ranks with ts_rank over a tsvector whose title part has weight A, and cuts with ts_headline.
+Both mark the matching words with \\u0002 ... \\u0003, which indexed text never contains, and the
+snippet is handed out as (text, highlighted) pieces for the page to escape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from galaxy_chat.store.indexing import ownerkey
+from galaxy_chat.store.types import Snippet
+
+START, STOP = "\u0002", "\u0003"
+MAX_WORDS = 8
+STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "how", "i", "in", "is",
+    "it", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "which", "who", "why",
+    "will", "with", "you",
+})
+SNIPPET_TOKENS = 16
+HEADLINE = f"StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=12, ShortWord=2, MaxFragments=1"
+
+SQLITE_BEST = text("""
+WITH hits AS MATERIALIZED (
+  SELECT rowid AS doc, bm25(search_fts, 0.0, 4.0, 1.0) AS score FROM search_fts WHERE search_fts MATCH :match)
+SELECT d.conversation_id, d.message_id, hits.doc, min(hits.score) AS best
+FROM hits JOIN search_docs AS d ON d.id = hits.doc
+GROUP BY d.conversation_id ORDER BY best LIMIT :limit
+""")
+SQLITE_SNIPPETS = text(f"""
+SELECT f.rowid, snippet(search_fts, 1, '{START}', '{STOP}', '…', {SNIPPET_TOKENS}),
+       snippet(search_fts, 2, '{START}', '{STOP}', '…', {SNIPPET_TOKENS})
+FROM search_fts AS f WHERE search_fts MATCH :match AND f.rowid IN :ids
+""").bindparams(bindparam("ids", expanding=True))
+
+POSTGRES_BEST = text("""
+WITH q AS (SELECT to_tsquery('english', :query) AS query),
+best AS (
+  SELECT DISTINCT ON (d.conversation_id) d.conversation_id, d.message_id, d.id, ts_rank(d.tsv, q.query, 1) AS score
+  FROM search_docs AS d, q WHERE d.owner = :owner AND d.tsv @@ q.query
+  ORDER BY d.conversation_id, score DESC)
+SELECT conversation_id, message_id, id, score FROM best ORDER BY score DESC LIMIT :limit
+""")
+POSTGRES_SNIPPETS = text("""
+SELECT d.id, ts_headline('english', CASE WHEN d.message_id IS NULL THEN d.title ELSE d.body END,
+                         to_tsquery('english', :query), :options)
+FROM search_docs AS d WHERE d.id IN :ids
+""").bindparams(bindparam("ids", expanding=True))
+
+
+def words_of(query: str) -> list[str]:
+    words = [word for word in re.findall(r"\w+", query.lower()) if word.strip("_")]
+    kept = [word for word in words if word not in STOPWORDS]
+    return (kept or words)[:MAX_WORDS]
+
+
+def fts5_query(words: Sequence[str], prefix: bool) -> str:
+    terms = [f'"{word}"' for word in words]
+    if prefix and len(words[-1]) >= 3:
+        terms[-1] += "*"
+    return " ".join(terms)
+
+
+def tsquery(words: Sequence[str], prefix: bool) -> str:
+    terms = [f"'{word}'" for word in words]
+    if prefix and len(words[-1]) >= 3:
+        terms[-1] += ":*"
+    return " & ".join(terms)
+
+
+def pieces(marked: str) -> Snippet:
+    """'a \\u0002b\\u0003 c' -> [('a ', False), ('b', True), (' c', False)]."""
+    result: Snippet = []
+    for chunk in re.split(f"({START}[^{STOP}]*{STOP})", marked):
+        if chunk.startswith(START) and chunk.endswith(STOP):
+            result.append((chunk[1:-1], True))
+        elif chunk:
+            result.append((chunk.replace(START, "").replace(STOP, ""), False))
+    return result
+
+
+async def best_matches(conn: AsyncConnection, owner: str, query: str, limit: int) -> list[tuple[Any, ...]]:
+    """(conversation_id, message_id, doc id, rank, marked snippet) per conversation, best first."""
+    words = words_of(query)
+    if not words:
+        return []
+    prefix = not query.endswith((" ", "\t", "\n"))
+    if conn.dialect.name == "postgresql":
+        q = tsquery(words, prefix)
+        best = (await conn.execute(POSTGRES_BEST, {"query": q, "owner": owner, "limit": limit})).all()
+        if not best:
+            return []
+        rows = await conn.execute(POSTGRES_SNIPPETS, {"query": q, "options": HEADLINE, "ids": [b[2] for b in best]})
+        marked = {doc_id: headline for doc_id, headline in rows}
+        return [(cid, mid, doc_id, float(score), marked.get(doc_id, "")) for cid, mid, doc_id, score in best]
+    match = f"ownerkey:{ownerkey(owner)} AND {{title body}}:({fts5_query(words, prefix)})"
+    best = (await conn.execute(SQLITE_BEST, {"match": match, "limit": limit})).all()
+    if not best:
+        return []
+    rows = await conn.execute(SQLITE_SNIPPETS, {"match": match, "ids": [b[2] for b in best]})
+    cuts = {doc_id: (title_cut, body_cut) for doc_id, title_cut, body_cut in rows}
+    found = []
+    for cid, mid, doc_id, score in best:
+        title_cut, body_cut = cuts.get(doc_id, ("", ""))
+        found.append((cid, mid, doc_id, -float(score), title_cut if mid is None else body_cut))
+    return found
