@@ -63,6 +63,15 @@ async def conversation_of_message(conn: AsyncConnection, owner: str, message_id:
     return found[0]
 
 
+async def insert_conversation(conn: AsyncConnection, owner: str, conversation_id: str, *, title: str,
+                              models: Sequence[str], tools: Sequence[str], data_sources: Sequence[str],
+                              now: datetime) -> None:
+    await conn.execute(insert(conversations).values(
+        id=conversation_id, owner=owner, title=title, models=json.dumps(list(models)), tools=json.dumps(list(tools)),
+        data_sources=json.dumps(list(data_sources)), created_at=now, updated_at=now, pinned=False))
+    await index_title(conn, owner, conversation_id, title)
+
+
 async def append_message(conn: AsyncConnection, owner: str, conversation_id: str, role: str, *, model: str,
                          text: str | None, message_id: str, after: str | None, replaces: str | None,
                          lease_s: float | None, now: datetime) -> str:

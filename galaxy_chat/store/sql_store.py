@@ -14,11 +14,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from galaxy_chat.store import messages as msg
 from galaxy_chat.store.engine import WRITE
+from galaxy_chat.store.errors import NotFound
+from galaxy_chat.store.importer import import_logs
 from galaxy_chat.store.indexing import index_title, reindex, unindex
 from galaxy_chat.store.schema import conversations
 from galaxy_chat.store.search import best_matches, pieces
@@ -81,11 +83,8 @@ class SqlHistoryStore:
                 if existing[0] != owner:
                     raise ValueError("that conversation id is taken")
                 return conversation_id  # a retry of a write that had gone through
-            await conn.execute(insert(conversations).values(
-                id=conversation_id, owner=owner, title=title, models=json.dumps(list(models)),
-                tools=json.dumps(list(tools)), data_sources=json.dumps(list(data_sources)), created_at=now,
-                updated_at=now, pinned=False))
-            await index_title(conn, owner, conversation_id, title)
+            await msg.insert_conversation(conn, owner, conversation_id, title=title, models=models, tools=tools,
+                                          data_sources=data_sources, now=now)
         return conversation_id
 
     async def append_message(
@@ -165,7 +164,7 @@ class SqlHistoryStore:
         async with self.engine.connect() as conn:
             try:
                 meta = await msg.owned_conversation(conn, owner, conversation_id)
-            except msg.NotFound:
+            except NotFound:
                 return None
             rows = await msg.message_rows(conn, conversation_id)
             shown = thread(rows, chosen)
@@ -176,7 +175,7 @@ class SqlHistoryStore:
         async with self.engine.connect() as conn:
             try:
                 conversation_id = await msg.conversation_of_message(conn, owner, message_id)
-            except msg.NotFound:
+            except NotFound:
                 return None
             meta = await msg.owned_conversation(conn, owner, conversation_id)
             rows = await msg.message_rows(conn, conversation_id)
@@ -228,6 +227,4 @@ class SqlHistoryStore:
                 removed += len(ids)
 
     async def import_session_logs(self, log_dir: Path) -> ImportReport:
-        from galaxy_chat.store.importer import import_logs
-
         return await import_logs(self, log_dir)
