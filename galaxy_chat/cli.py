@@ -13,6 +13,8 @@ from access.loader import PolicyError, load_policy
 from galaxy_chat.data import DataSourceError, DataSources
 from galaxy_chat.llm.config import ModelConfigError, load_models
 from galaxy_chat.settings import Settings, SettingsError, load_settings
+from galaxy_chat.store import commands as store_commands
+from galaxy_chat.store.errors import StoreError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,6 +57,10 @@ def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in store_commands.COMMANDS:  # galaxy-chat db upgrade | history import LOG_DIR
+        store_commands.main(argv)
+        return
     args = parse_args(argv)
     try:
         settings = load_settings(host=args.host, port=args.port, test_mode=args.test_mode)
@@ -62,7 +68,8 @@ def main(argv: list[str] | None = None) -> None:
         models = load_models(settings)
         policy = load_policy(settings)
         DataSources.from_settings(settings)
-    except (SettingsError, ModelConfigError, PolicyError, DataSourceError) as exc:
+        store_commands.migrate_at_start(settings)  # the history database at this version's schema
+    except (SettingsError, ModelConfigError, PolicyError, DataSourceError, StoreError) as exc:
         sys.exit(f"galaxy-chat: {exc}")
     if problem := startup_problem(settings):
         sys.exit(f"galaxy-chat: {problem}")
