@@ -3,7 +3,8 @@
 The person's words become a query we build ourselves (never their syntax): every word must match, the
 last one also as a prefix (search as you type), common English words are dropped when others remain.
 SQLite ranks with FTS5's bm25 (a title counts 4 times a message) and cuts snippets with snippet();
-PostgreSQL ranks with ts_rank over a tsvector whose title part has weight A, and cuts with ts_headline.
+PostgreSQL ranks with ts_rank over a tsvector whose title part has weight A, and cuts with ts_headline
+(both read angle brackets as spaces: its parser would take them for markup).
 Both mark the matching words with \\u0002 ... \\u0003, which indexed text never contains, and the
 snippet is handed out as (text, highlighted) pieces for the page to escape.
 """
@@ -52,7 +53,8 @@ best AS (
 SELECT conversation_id, message_id, id, score FROM best ORDER BY score DESC LIMIT :limit
 """)
 POSTGRES_SNIPPETS = text("""
-SELECT d.id, ts_headline('english', CASE WHEN d.message_id IS NULL THEN d.title ELSE d.body END,
+SELECT d.id, ts_headline('english',
+                         translate(CASE WHEN d.message_id IS NULL THEN d.title ELSE d.body END, '<>', '  '),
                          to_tsquery('english', :query), :options)
 FROM search_docs AS d WHERE d.id IN :ids
 """).bindparams(bindparam("ids", expanding=True))

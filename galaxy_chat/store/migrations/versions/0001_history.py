@@ -25,9 +25,12 @@ SQLITE_FTS = [
     "CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN INSERT INTO search_fts(search_fts, rowid, "
     "ownerkey, title, body) VALUES ('delete', old.id, old.ownerkey, old.title, old.body); END",
 ]
+# PostgreSQL's parser reads <...> as markup and skips what a <script> holds: chat text is not HTML, so
+# angle brackets are read as spaces.
 POSTGRES_TSV = [
     "ALTER TABLE search_docs ADD COLUMN tsv tsvector GENERATED ALWAYS AS ("
-    "setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')) STORED",
+    "setweight(to_tsvector('english', translate(title, '<>', '  ')), 'A') || "
+    "setweight(to_tsvector('english', translate(body, '<>', '  ')), 'B')) STORED",
     "CREATE INDEX ix_search_docs_tsv ON search_docs USING gin (tsv)",
 ]
 
