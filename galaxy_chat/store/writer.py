@@ -232,8 +232,11 @@ class HistoryWriter:
 
     def _add(self, op: Op) -> None:
         last = self._ops[-1] if self._ops else None
-        if isinstance(op, AppendParts) and isinstance(last, AppendParts) and last.absorb(op):
-            return
+        if isinstance(op, AppendParts) and isinstance(last, AppendParts):
+            before = last.size()
+            if last.absorb(op):
+                self._queued += last.size() - before
+                return
         if op.size() and self._queued >= self.max_pending:
             self._dropped += 1
             if self._dropped == 1:
