@@ -3,14 +3,13 @@ conversation's rows go out at once (and come back on undo). The FTS5 table or ts
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from galaxy_chat.store.schema import conversations, messages, parts, search_docs
+from galaxy_chat.store.schema import OWNER_BITS, conversations, messages, parts, search_docs, search_owners
 from galaxy_chat.store.threads import decode_part
 from galaxy_chat.store.types import TEXT, message_text
 
@@ -18,9 +17,30 @@ PREVIEW_CHARS = 160
 MARKERS = re.compile("[\u0002\u0003]")  # the snippet markers: never inside indexed text, so never forged
 
 
-def ownerkey(owner: str) -> str:
-    """One token standing for the owner inside the full-text index (an email would be several tokens)."""
-    return "u" + hashlib.sha256(owner.encode()).hexdigest()[:32]
+async def owner_range(conn: AsyncConnection, owner: str, create: bool = False) -> tuple[int, int] | None:
+    """SQLite: the ids the owner's search rows take (None: the owner has none yet)."""
+    slot = (await conn.execute(select(search_owners.c.slot).where(search_owners.c.owner == owner))).scalar()
+    if slot is None:
+        if not create:
+            return None
+        slot = (await conn.execute(select(func.coalesce(func.max(search_owners.c.slot), 0) + 1))).scalar_one()
+        await conn.execute(insert(search_owners).values(owner=owner, slot=slot))
+    low = slot << OWNER_BITS
+    return low, low + (1 << OWNER_BITS) - 1
+
+
+async def new_doc_id(conn: AsyncConnection, owner: str) -> int | None:
+    """SQLite: the next id in the owner's range; PostgreSQL: None (its sequence numbers the rows)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    low, high = await owner_range(conn, owner, create=True) or (0, 0)
+    last = (await conn.execute(select(func.max(search_docs.c.id)).where(search_docs.c.id.between(low, high))))
+    value = last.scalar()
+    return low if value is None else value + 1
+
+
+def doc_values(doc_id: int | None, **values: object) -> dict[str, object]:
+    return values if doc_id is None else {"id": doc_id, **values}
 
 
 def clean(text: str) -> str:
@@ -51,9 +71,9 @@ async def index_message(conn: AsyncConnection, owner: str, conversation_id: str,
         text = await message_text_of(conn, message_id)
     if not text.strip() or await is_indexed(conn, conversation_id, message_id):
         return
-    await conn.execute(insert(search_docs).values(
-        conversation_id=conversation_id, message_id=message_id, owner=owner, ownerkey=ownerkey(owner),
-        body=clean(text)))
+    await conn.execute(insert(search_docs).values(doc_values(
+        await new_doc_id(conn, owner), conversation_id=conversation_id, message_id=message_id, owner=owner,
+        body=clean(text))))
     await conn.execute(update(conversations).where(conversations.c.id == conversation_id)
                        .values(preview=preview_of(text)))
 
@@ -62,9 +82,9 @@ async def index_title(conn: AsyncConnection, owner: str, conversation_id: str, t
     await conn.execute(delete(search_docs).where(
         search_docs.c.conversation_id == conversation_id, search_docs.c.message_id.is_(None)))
     if title.strip():
-        await conn.execute(insert(search_docs).values(
-            conversation_id=conversation_id, message_id=None, owner=owner, ownerkey=ownerkey(owner),
-            title=clean(title)))
+        await conn.execute(insert(search_docs).values(doc_values(
+            await new_doc_id(conn, owner), conversation_id=conversation_id, message_id=None, owner=owner,
+            title=clean(title))))
 
 
 async def unindex(conn: AsyncConnection, conversation_ids: Sequence[str]) -> None:

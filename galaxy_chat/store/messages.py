@@ -22,7 +22,6 @@ from galaxy_chat.store.threads import MessageRow, children_of, decode_part, enco
 from galaxy_chat.store.types import TERMINAL, ConversationMeta, MessageStatus, Part, StoredMessage
 
 TITLE_CHARS = 80
-CHUNK = 500  # ids per IN (...) list
 
 
 def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Insert:
@@ -120,12 +119,17 @@ async def next_seq(conn: AsyncConnection, message_id: str) -> int:
 
 async def append_parts(conn: AsyncConnection, owner: str, message_id: str, records: Sequence[Part], *,
                        first_seq: int | None, lease_s: float | None, now: datetime) -> None:
-    conversation_id = await conversation_of_message(conn, owner, message_id)
     changes: dict[str, Any] = {"updated_at": now}
     if lease_s:
         changes["writing_until"] = case((conversations.c.writing_message == message_id,
                                          now + timedelta(seconds=lease_s)), else_=conversations.c.writing_until)
-    await conn.execute(update(conversations).where(conversations.c.id == conversation_id).values(**changes))
+    # One statement checks the owner and touches the conversation: this runs for every flush of a reply.
+    owning = select(messages.c.conversation_id).where(messages.c.id == message_id).scalar_subquery()
+    touched = await conn.execute(update(conversations).where(
+        conversations.c.id == owning, conversations.c.owner == owner, conversations.c.deleted_at.is_(None))
+        .values(**changes))
+    if not touched.rowcount:
+        raise NotFound(f"no message {message_id}")
     if not records:
         return
     seq = await next_seq(conn, message_id) if first_seq is None else first_seq
@@ -150,13 +154,19 @@ async def finish_message(conn: AsyncConnection, owner: str, message_id: str, ter
         await index_message(conn, owner, conversation_id, message_id)
 
 
-async def parts_of(conn: AsyncConnection, message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+async def parts_of(conn: AsyncConnection, conversation_id: str,
+                   message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The parts of these messages of one conversation. A whole thread is most of the conversation, so one
+    join over the conversation's messages beats a long IN (...) list; a single message is looked up alone."""
     found: dict[str, list[dict[str, Any]]] = {message_id: [] for message_id in message_ids}
-    for start in range(0, len(message_ids), CHUNK):
-        rows = await conn.execute(
-            select(parts.c.message_id, parts.c.data).where(parts.c.message_id.in_(message_ids[start:start + CHUNK]))
-            .order_by(parts.c.message_id, parts.c.seq))
-        for message_id, data in rows:
+    query = select(parts.c.message_id, parts.c.data).order_by(parts.c.message_id, parts.c.seq)
+    if len(message_ids) == 1:
+        query = query.where(parts.c.message_id == message_ids[0])
+    else:
+        query = query.join(messages, messages.c.id == parts.c.message_id).where(
+            messages.c.conversation_id == conversation_id)
+    for message_id, data in await conn.execute(query):
+        if message_id in found:
             found[message_id].append(decode_part(data))
     return found
 
@@ -172,7 +182,7 @@ def stored(row: MessageRow, versions: tuple[str, ...], records: list[dict[str, A
 
 async def load_thread(conn: AsyncConnection, meta: Any, shown: Sequence[MessageRow], rows: Sequence[MessageRow],
                       now: datetime) -> list[StoredMessage]:
-    records = await parts_of(conn, [row.id for row in shown])
+    records = await parts_of(conn, meta.id, [row.id for row in shown])
     siblings = {parent: tuple(r.id for r in group) for parent, group in children_of(rows).items()}
     return [stored(row, siblings[row.parent_id], records[row.id], meta, now) for row in shown]
 

@@ -6,6 +6,7 @@ parts          one row per event record of a message, appended in order (seq), n
 search_docs    what search looks in: a title row per chat and a row per finished message's text. SQLite
                indexes it with an FTS5 table kept in step by triggers, PostgreSQL with a generated
                tsvector column and a GIN index (both made by the migration, not declared here).
+search_owners  SQLite only: the slot that gives each owner's search rows their own id range.
 
 The migrations in migrations/versions/ create these; this module is what the queries are written against.
 """
@@ -106,9 +107,17 @@ search_docs = Table(
     Column("conversation_id", String(64), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
     Column("message_id", String(64), nullable=True),  # None: the conversation's title
     Column("owner", String(320), nullable=False),
-    Column("ownerkey", String(40), nullable=False),  # one token naming the owner inside the FTS5 index
     Column("title", Text, nullable=False, server_default=""),
     Column("body", Text, nullable=False, server_default=""),
 )
 Index("ix_search_docs_conversation", search_docs.c.conversation_id)
+
+# SQLite: each owner's search rows get ids in a range of their own (slot << OWNER_BITS ...), so a search reads
+# one owner's postings with a rowid range, which FTS5 seeks to, instead of a filter over everyone's matches.
+OWNER_BITS = 36
+search_owners = Table(
+    "search_owners", metadata,
+    Column("owner", String(320), primary_key=True),
+    Column("slot", BigInteger, nullable=False, unique=True),
+)
 Index("ix_search_docs_owner", search_docs.c.owner)

@@ -2,7 +2,10 @@
 
 The person's words become a query we build ourselves (never their syntax): every word must match, the
 last one also as a prefix (search as you type), common English words are dropped when others remain.
-SQLite ranks with FTS5's bm25 (a title counts 4 times a message) and cuts snippets with snippet();
+Each owner's rows are read alone (SQLite: an id range per owner; PostgreSQL: the owner column), and a
+word matching thousands of messages is ranked among the owner's POOL most recent matches, so a common
+word costs no more than a rare one. SQLite ranks with FTS5's bm25 (a title counts 4 times a message) and
+cuts snippets with snippet();
 PostgreSQL ranks with ts_rank over a tsvector whose title part has weight A, and cuts with ts_headline
 (both read angle brackets as spaces: its parser would take them for markup).
 Both mark the matching words with \\u0002 ... \\u0003, which indexed text never contains, and the
@@ -18,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from galaxy_chat.store.indexing import ownerkey
+from galaxy_chat.store.indexing import owner_range
 from galaxy_chat.store.types import Snippet
 
 START, STOP = "\u0002", "\u0003"
@@ -31,25 +34,33 @@ STOPWORDS = frozenset({
 SNIPPET_TOKENS = 16
 HEADLINE = f"StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=12, ShortWord=2, MaxFragments=1"
 
+POOL = 2000  # a common word is ranked among the owner's most recent matches, so search stays fast
+SQLITE_POOL = text("""
+SELECT min(doc) FROM (SELECT rowid AS doc FROM search_fts WHERE search_fts MATCH :match
+                      AND rowid BETWEEN :low AND :high ORDER BY rowid DESC LIMIT :pool)
+""")
 SQLITE_BEST = text("""
 WITH hits AS MATERIALIZED (
-  SELECT rowid AS doc, bm25(search_fts, 0.0, 4.0, 1.0) AS score FROM search_fts WHERE search_fts MATCH :match)
+  SELECT rowid AS doc, bm25(search_fts, 4.0, 1.0) AS score FROM search_fts
+  WHERE search_fts MATCH :match AND rowid BETWEEN :low AND :high)
 SELECT d.conversation_id, d.message_id, hits.doc, min(hits.score) AS best
 FROM hits JOIN search_docs AS d ON d.id = hits.doc
 GROUP BY d.conversation_id ORDER BY best LIMIT :limit
 """)
 SQLITE_SNIPPETS = text(f"""
-SELECT f.rowid, snippet(search_fts, 1, '{START}', '{STOP}', '…', {SNIPPET_TOKENS}),
-       snippet(search_fts, 2, '{START}', '{STOP}', '…', {SNIPPET_TOKENS})
+SELECT f.rowid, snippet(search_fts, 0, '{START}', '{STOP}', '…', {SNIPPET_TOKENS}),
+       snippet(search_fts, 1, '{START}', '{STOP}', '…', {SNIPPET_TOKENS})
 FROM search_fts AS f WHERE search_fts MATCH :match AND f.rowid IN :ids
 """).bindparams(bindparam("ids", expanding=True))
 
 POSTGRES_BEST = text("""
 WITH q AS (SELECT to_tsquery('english', :query) AS query),
+pool AS (
+  SELECT d.id, d.conversation_id, d.message_id, d.tsv FROM search_docs AS d, q
+  WHERE d.owner = :owner AND d.tsv @@ q.query ORDER BY d.id DESC LIMIT :pool),
 best AS (
-  SELECT DISTINCT ON (d.conversation_id) d.conversation_id, d.message_id, d.id, ts_rank(d.tsv, q.query, 1) AS score
-  FROM search_docs AS d, q WHERE d.owner = :owner AND d.tsv @@ q.query
-  ORDER BY d.conversation_id, score DESC)
+  SELECT DISTINCT ON (conversation_id) conversation_id, message_id, id, ts_rank(tsv, q.query, 1) AS score
+  FROM pool, q ORDER BY conversation_id, score DESC)
 SELECT conversation_id, message_id, id, score FROM best ORDER BY score DESC LIMIT :limit
 """)
 POSTGRES_SNIPPETS = text("""
@@ -99,14 +110,20 @@ async def best_matches(conn: AsyncConnection, owner: str, query: str, limit: int
     prefix = not query.endswith((" ", "\t", "\n"))
     if conn.dialect.name == "postgresql":
         q = tsquery(words, prefix)
-        best = (await conn.execute(POSTGRES_BEST, {"query": q, "owner": owner, "limit": limit})).all()
+        best = (await conn.execute(POSTGRES_BEST, {"query": q, "owner": owner, "limit": limit, "pool": POOL})).all()
         if not best:
             return []
         rows = await conn.execute(POSTGRES_SNIPPETS, {"query": q, "options": HEADLINE, "ids": [b[2] for b in best]})
         marked = {doc_id: headline for doc_id, headline in rows}
         return [(cid, mid, doc_id, float(score), marked.get(doc_id, "")) for cid, mid, doc_id, score in best]
-    match = f"ownerkey:{ownerkey(owner)} AND {{title body}}:({fts5_query(words, prefix)})"
-    best = (await conn.execute(SQLITE_BEST, {"match": match, "limit": limit})).all()
+    span = await owner_range(conn, owner)
+    if span is None:
+        return []
+    match, (low, high) = fts5_query(words, prefix), span
+    start = (await conn.execute(SQLITE_POOL, {"match": match, "low": low, "high": high, "pool": POOL})).scalar()
+    if start is None:
+        return []
+    best = (await conn.execute(SQLITE_BEST, {"match": match, "low": start, "high": high, "limit": limit})).all()
     if not best:
         return []
     rows = await conn.execute(SQLITE_SNIPPETS, {"match": match, "ids": [b[2] for b in best]})

@@ -18,12 +18,12 @@ branch_labels = None
 depends_on = None
 
 SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE search_fts USING fts5(ownerkey, title, body, content='search_docs', content_rowid='id', "
+    "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_docs', content_rowid='id', "
     "tokenize='porter unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN INSERT INTO search_fts(rowid, ownerkey, title, "
-    "body) VALUES (new.id, new.ownerkey, new.title, new.body); END",
+    "CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN INSERT INTO search_fts(rowid, title, body) "
+    "VALUES (new.id, new.title, new.body); END",
     "CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN INSERT INTO search_fts(search_fts, rowid, "
-    "ownerkey, title, body) VALUES ('delete', old.id, old.ownerkey, old.title, old.body); END",
+    "title, body) VALUES ('delete', old.id, old.title, old.body); END",
 ]
 # PostgreSQL's parser reads <...> as markup and skips what a <script> holds: chat text is not HTML, so
 # angle brackets are read as spaces.
@@ -86,9 +86,13 @@ def upgrade() -> None:
                   nullable=False),
         sa.Column("message_id", sa.String(64), nullable=True),
         sa.Column("owner", sa.String(320), nullable=False),
-        sa.Column("ownerkey", sa.String(40), nullable=False),
         sa.Column("title", sa.Text, nullable=False, server_default=""),
         sa.Column("body", sa.Text, nullable=False, server_default=""),
+    )
+    op.create_table(
+        "search_owners",
+        sa.Column("owner", sa.String(320), primary_key=True),
+        sa.Column("slot", sa.BigInteger, nullable=False, unique=True),
     )
     op.create_index("ix_search_docs_conversation", "search_docs", ["conversation_id"])
     op.create_index("ix_search_docs_owner", "search_docs", ["owner"])
@@ -99,5 +103,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE search_fts")
-    for table in ("search_docs", "parts", "messages", "conversations"):
+    for table in ("search_owners", "search_docs", "parts", "messages", "conversations"):
         op.drop_table(table)
