@@ -1,4 +1,5 @@
-"""`galaxy-chat db upgrade` and `galaxy-chat history import LOG_DIR`, and the migration run at start-up.
+"""`galaxy-chat db upgrade`, `galaxy-chat history import LOG_DIR`, `galaxy-chat history purge`, and the
+migration run at start-up.
 
 Both read the same settings as the app (DATABASE_URL, DATA_DIR, .env). Failures are one line on stderr
 (`galaxy-chat: ...`) and a non-zero exit, like the app's other configuration errors.
@@ -26,6 +27,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     history = groups.add_parser("history", help="conversation history").add_subparsers(dest="action", required=True)
     imports = history.add_parser("import", help="rebuild conversations from session logs (LOG_DIR/*.jsonl)")
     imports.add_argument("log_dir", type=Path, help="folder of <session_id>.jsonl files")
+    history.add_parser("purge", help="remove deleted chats and, with HISTORY_RETENTION_DAYS, expired ones")
     return parser.parse_args(argv)
 
 
@@ -51,6 +53,15 @@ async def import_logs(settings: Settings, log_dir: Path) -> str:
     return "\n".join(lines)
 
 
+async def purge(settings: Settings) -> str:
+    store = await open_store(database_url(settings), settings.data_dir)
+    try:
+        removed = await store.purge(settings.history_retention_days)
+    finally:
+        await store.close()
+    return f"removed {removed} conversations"
+
+
 def main(argv: list[str]) -> None:
     args = parse(argv)
     try:
@@ -58,6 +69,8 @@ def main(argv: list[str]) -> None:
         if args.group == "db":
             revision = asyncio.run(upgrade(database_url(settings), settings.data_dir))
             print(f"history database at schema revision {revision}")
+        elif args.action == "purge":
+            print(asyncio.run(purge(settings)))
         else:
             if not args.log_dir.is_dir():
                 sys.exit(f"galaxy-chat: {args.log_dir} is not a folder")

@@ -77,10 +77,6 @@ def tip(rows: Sequence[MessageRow]) -> MessageRow | None:
     return shown[-1] if shown else None
 
 
-def versions_of(rows: Sequence[MessageRow], row: MessageRow) -> tuple[str, ...]:
-    return tuple(r.id for r in sorted(rows, key=lambda r: r.version) if r.parent_id == row.parent_id)
-
-
 def status_of(role: str, parts: Sequence[Mapping[str, Any]], being_written: bool) -> MessageStatus:
     """Derived from the parts: a `done` part ends a reply (stopped or not, after an error or not); an `error`
     part alone ends it too; with neither, it is streaming while its writer's lease holds, else interrupted."""

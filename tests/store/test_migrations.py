@@ -124,3 +124,23 @@ def test_cli_upgrade_reports_the_revision(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"history database at schema revision {head_revision()}"
     assert (tmp_path / "data" / "history.db").exists()
+
+
+def test_cli_imports_logs_and_purges(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "session-from-cli-01.jsonl").write_text(
+        '{"ts": "2025-01-01T10:00:00.000Z", "type": "session_start", "user": "ada@example.com"}\n'
+        '{"ts": "2025-01-01T10:00:01.000Z", "type": "user", "text": "Hi", "model": "m"}\n'
+        '{"ts": "2025-01-01T10:00:02.000Z", "type": "text", "text": "Hello."}\n'
+        '{"ts": "2025-01-01T10:00:03.000Z", "type": "done", "usage": {}, "stopped": false}\n')
+    data_dir = tmp_path / "data"
+    imported = cli("history", "import", str(logs), database_url="", data_dir=data_dir)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith("imported 1 conversations, skipped 0")
+    env_days = subprocess_env(DATABASE_URL="", DATA_DIR=str(data_dir), HISTORY_RETENTION_DAYS="30")
+    purged = subprocess.run([sys.executable, "-m", "galaxy_chat", "history", "purge"], cwd=tmp_path, env=env_days,
+                            capture_output=True, text=True, timeout=40)
+    assert purged.returncode == 0 and purged.stdout.strip() == "removed 1 conversations"  # 2025 is long ago
+    missing = cli("history", "import", str(tmp_path / "nowhere"), database_url="", data_dir=data_dir)
+    assert missing.returncode != 0 and missing.stderr.startswith("galaxy-chat: ")
