@@ -5,7 +5,7 @@ last one also as a prefix (search as you type), common English words are dropped
 Each owner's rows are read alone (SQLite: an id range per owner; PostgreSQL: the owner column), and a
 word matching thousands of messages is ranked among the owner's POOL most recent matches, so a common
 word costs no more than a rare one. SQLite ranks with FTS5's bm25 (a title counts 4 times a message) and
-cuts snippets with snippet();
+cuts snippets from the hits' text (snippets.py says why not snippet());
 PostgreSQL ranks with ts_rank over a tsvector whose title part has weight A, and cuts with ts_headline
 (both read angle brackets as spaces: its parser would take them for markup).
 Both mark the matching words with \\u0002 ... \\u0003, which indexed text never contains, and the
@@ -22,9 +22,9 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from galaxy_chat.store.indexing import owner_range
+from galaxy_chat.store.snippets import START, STOP, cut
 from galaxy_chat.store.types import Snippet
 
-START, STOP = "\u0002", "\u0003"
 MAX_WORDS = 8
 STOPWORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "how", "i", "in", "is",
@@ -34,7 +34,7 @@ STOPWORDS = frozenset({
 SNIPPET_TOKENS = 16
 HEADLINE = f"StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=12, ShortWord=2, MaxFragments=1"
 
-POOL = 2000  # a common word is ranked among the owner's most recent matches, so search stays fast
+POOL = 500  # a common word is ranked among the owner's most recent matches, so search stays fast
 SQLITE_POOL = text("""
 SELECT min(doc) FROM (SELECT rowid AS doc FROM search_fts WHERE search_fts MATCH :match
                       AND rowid BETWEEN :low AND :high ORDER BY rowid DESC LIMIT :pool)
@@ -47,11 +47,8 @@ SELECT d.conversation_id, d.message_id, hits.doc, min(hits.score) AS best
 FROM hits JOIN search_docs AS d ON d.id = hits.doc
 GROUP BY d.conversation_id ORDER BY best LIMIT :limit
 """)
-SQLITE_SNIPPETS = text(f"""
-SELECT f.rowid, snippet(search_fts, 0, '{START}', '{STOP}', '…', {SNIPPET_TOKENS}),
-       snippet(search_fts, 1, '{START}', '{STOP}', '…', {SNIPPET_TOKENS})
-FROM search_fts AS f WHERE search_fts MATCH :match AND f.rowid IN :ids
-""").bindparams(bindparam("ids", expanding=True))
+SQLITE_TEXTS = text("SELECT id, title, body FROM search_docs WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True))
 
 POSTGRES_BEST = text("""
 WITH q AS (SELECT to_tsquery('english', :query) AS query),
@@ -126,10 +123,11 @@ async def best_matches(conn: AsyncConnection, owner: str, query: str, limit: int
     best = (await conn.execute(SQLITE_BEST, {"match": match, "low": start, "high": high, "limit": limit})).all()
     if not best:
         return []
-    rows = await conn.execute(SQLITE_SNIPPETS, {"match": match, "ids": [b[2] for b in best]})
-    cuts = {doc_id: (title_cut, body_cut) for doc_id, title_cut, body_cut in rows}
+    texts = {doc_id: (title, body) for doc_id, title, body in await conn.execute(
+        SQLITE_TEXTS, {"ids": [b[2] for b in best]})}
     found = []
     for cid, mid, doc_id, score in best:
-        title_cut, body_cut = cuts.get(doc_id, ("", ""))
-        found.append((cid, mid, doc_id, -float(score), title_cut if mid is None else body_cut))
+        title, body = texts.get(doc_id, ("", ""))
+        marked = cut(title, words, prefix, whole=True) if mid is None else cut(body, words, prefix, SNIPPET_TOKENS)
+        found.append((cid, mid, doc_id, -float(score), marked))
     return found
