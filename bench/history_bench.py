@@ -58,41 +58,27 @@ def describe(times: list[float]) -> str:
     return f"median {statistics.median(ordered):7.2f} ms   p95 {p95:7.2f} ms   max {ordered[-1]:7.2f} ms"
 
 
-class Meter:
-    """Wall and CPU time of the loop thread inside writer calls (wall includes waiting for the GIL)."""
-
-    def __init__(self) -> None:
-        self.wall = self.cpu = 0.0
-
-    def __enter__(self) -> Meter:
-        self._wall, self._cpu = time.perf_counter(), time.thread_time()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.wall += time.perf_counter() - self._wall
-        self.cpu += time.thread_time() - self._cpu
+PIECES = [f" token{i}" for i in range(300)]
+TOOL = [{"type": "tool_call_started", "call_id": "c1", "name": "sql", "arguments": "{}"},
+        {"type": "tool_call_finished", "call_id": "c1", "name": "sql", "text": "ok", "is_error": False,
+         "duration_s": 0.1, "widgets": [], "reduced_isolation": False}]
 
 
-async def stream(writer: HistoryWriter | None, owner: str, cid: str, tokens: int, rate: float) -> Meter:
-    """One reply at `rate` tokens/s, timing every writer call."""
-    meter, reply = Meter(), None
+async def stream(writer: HistoryWriter | None, owner: str, cid: str, pause: float) -> None:
+    """One 300-token reply with a tool call, as the chat hands it to the writer."""
+    reply = None
     if writer is not None:
-        with meter:
-            writer.user_message(owner, cid, "Explain the quarterly revenue forecast", model="bench-model")
-            reply = writer.reply_started(owner, cid, model="bench-model")
-    for i in range(tokens):
+        writer.user_message(owner, cid, "Explain the quarterly revenue forecast", model="bench-model")
+        reply = writer.reply_started(owner, cid, model="bench-model")
+    for i, piece in enumerate(PIECES):
         if reply is not None:
-            with meter:
-                reply.text(f" token{i}")
-                if i == tokens // 2:
-                    reply.part({"type": "tool_call_started", "call_id": "c1", "name": "sql", "arguments": "{}"})
-                    reply.part({"type": "tool_call_finished", "call_id": "c1", "name": "sql", "text": "ok",
-                                "is_error": False, "duration_s": 0.1, "widgets": [], "reduced_isolation": False})
-        await asyncio.sleep(1 / rate)
+            reply.text(piece)
+            if i == 150:
+                for record in TOOL:
+                    reply.part(record)
+        await asyncio.sleep(pause)
     if reply is not None:
-        with meter:
-            reply.finish(DONE)
-    return meter
+        reply.finish(DONE)
 
 
 async def lag_probe(lags: list[float], stop: asyncio.Event) -> None:
@@ -103,43 +89,57 @@ async def lag_probe(lags: list[float], stop: asyncio.Event) -> None:
         lags.append((time.perf_counter() - start - 0.002) * 1000)
 
 
-async def writer_cost(url: str, data_dir: Path, owner: str, replies: int = 8, tokens: int = 300,
-                      rate: float = 150.0) -> list[str]:
-    """The same replies without a writer, with a writer whose thread never starts (the calls alone), and
-    with a running writer (the calls plus what its thread costs the loop through the GIL)."""
-    results = []
+async def writer_cost(url: str, data_dir: Path, owner: str, replies: int = 30) -> list[str]:
+    """CPU of the loop thread per reply with no writer, with a writer whose thread never starts (the calls
+    alone) and with a running writer (the calls, plus what its thread costs the loop through the GIL); the
+    replies run back to back (sleep(0) between tokens) so the loop does nothing else. Then the lateness of a
+    2 ms timer while replies stream at 150 tokens/s, with and without the writer."""
+    results, cpu = [], {}
     for label in ("no writer", "calls only", "writer"):
         writer = None if label == "no writer" else HistoryWriter(url, data_dir)
+        cid = writer.conversation_created(owner, title="writer bench") if writer else ""
+        if writer is not None and label == "writer":
+            writer.start()
+        start = time.thread_time()
+        for _ in range(replies):
+            await stream(writer, owner, cid, 0)
+        cpu[label] = (time.thread_time() - start) * 1000 / replies
+        if writer is not None and label == "writer":
+            await writer.flush(60)
+            await writer.aclose()
+    results.append(f"  loop CPU per 300-token reply: no writer {cpu['no writer']:.2f} ms, calls only "
+                   f"{cpu['calls only']:.2f} ms, running writer {cpu['writer']:.2f} ms -> the writer adds "
+                   f"{cpu['writer'] - cpu['no writer']:.2f} ms")
+    for label in ("no writer", "writer"):
+        writer = HistoryWriter(url, data_dir) if label == "writer" else None
         cid = ""
         if writer is not None:
-            if label == "writer":
-                writer.start()
-            cid = writer.conversation_created(owner, title="writer bench")
+            writer.start()
+            cid = writer.conversation_created(owner, title="writer lag bench")
         lags: list[float] = []
         stop = asyncio.Event()
         probe = asyncio.create_task(lag_probe(lags, stop))
-        cpu_start = time.thread_time()
-        meters = [await stream(writer, owner, cid, tokens, rate) for _ in range(replies)]
-        cpu = (time.thread_time() - cpu_start) * 1000 / replies
+        for _ in range(4):
+            await stream(writer, owner, cid, 1 / 150)
         stop.set()
         await probe
-        if writer is not None and label == "writer":
-            await writer.flush(30)
+        if writer is not None:
+            await writer.flush(60)
             await writer.aclose()
         lag = sorted(lags)
-        line = (f"  {label:10}: loop CPU {cpu:6.2f} ms per reply, 2 ms timer late by p50 "
-                f"{statistics.median(lag):.2f} ms, p99 {lag[int(len(lag) * 0.99)]:.2f} ms")
-        if writer is not None:
-            cpu_in, wall_in = [m.cpu * 1000 for m in meters], [m.wall * 1000 for m in meters]
-            line += (f"; in writer calls per reply: CPU {statistics.mean(cpu_in):.3f} ms (max {max(cpu_in):.3f}), "
-                     f"wall {statistics.mean(wall_in):.3f} ms (max {max(wall_in):.3f})")
-        results.append(line)
+        results.append(f"  {label:9}: a 2 ms timer is late by p50 {statistics.median(lag):.2f} ms, "
+                       f"p99 {lag[int(len(lag) * 0.99)]:.2f} ms (replies at 150 tokens/s)")
     return results
 
 
-async def run_backend(name: str, url: str, data_dir: Path, plan: Plan, corpus: Corpus) -> None:
+async def run_backend(name: str, url: str, data_dir: Path, plan: Plan, corpus: Corpus, writer_only: bool) -> None:
     print(f"\n== {name} ==", flush=True)
     await upgrade(url, data_dir)
+    if writer_only:
+        print("writer (empty database):")
+        for line in await writer_cost(url, data_dir, plan.main_user):
+            print(line)
+        return
     start = time.perf_counter()
     if url:
         big = await seed_postgres(url.replace("postgresql://", "postgres://"), plan, corpus)
@@ -165,7 +165,7 @@ async def run_backend(name: str, url: str, data_dir: Path, plan: Plan, corpus: C
         assert view is not None
         print(f"load {len(view.messages)}-message conversation: "
               f"{describe(await timed(lambda: store.load_conversation(owner, big), 20))}")
-        print("writer, 300-token replies streamed at 150 tokens/s:", flush=True)
+        print("writer:", flush=True)
         for line in await writer_cost(url, data_dir, owner):
             print(line)
     finally:
@@ -177,14 +177,15 @@ async def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--conversations", type=int, default=10_000)
+    parser.add_argument("--writer-only", action="store_true", help="only the writer's figures, on an empty database")
     args = parser.parse_args()
     plan, corpus = Plan(conversations=args.conversations, messages=args.messages), Corpus.make()
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="history-bench-") as folder:
-            await run_backend("SQLite", "", Path(folder), plan, corpus)
+            await run_backend("SQLite", "", Path(folder), plan, corpus, args.writer_only)
     if args.backend in ("postgresql", "both"):
         with PostgresServer() as server, tempfile.TemporaryDirectory(prefix="history-bench-") as folder:
-            await run_backend("PostgreSQL", server.url, Path(folder), plan, corpus)
+            await run_backend("PostgreSQL", server.url, Path(folder), plan, corpus, args.writer_only)
 
 
 if __name__ == "__main__":

@@ -93,3 +93,16 @@ def test_snippet_pieces() -> None:
     assert pieces("a \u0002b\u0003 c") == [("a ", False), ("b", True), (" c", False)]
     assert pieces("\u0002x\u0003\u0002y\u0003") == [("x", True), ("y", True)]
     assert pieces("plain") == [("plain", False)]
+
+
+def test_snippets_cut_a_window_around_the_words() -> None:
+    from galaxy_chat.store.snippets import cut
+
+    text = " ".join(f"w{i}" for i in range(40)) + " the plots are ready " + " ".join(f"v{i}" for i in range(40))
+    marked = pieces(cut(text, ["plot"], prefix=False, tokens=10))
+    assert [t for t, highlighted in marked if highlighted] == ["plots"]
+    shown = "".join(t for t, _ in marked)
+    assert shown.startswith("…") and shown.endswith("…") and "w0 " not in shown and len(shown.split()) <= 12
+    assert pieces(cut("Pythonic code", ["pyth"], prefix=True)) == [("Pythonic", True), (" code", False)]
+    assert pieces(cut("Pythonic code", ["pyth"], prefix=False)) == [("Pythonic code", False)]
+    assert cut("short title", ["title"], prefix=False, whole=True) == "short \u0002title\u0003"
