@@ -2,12 +2,13 @@
 
 The person's words become a query we build ourselves (never their syntax): every word must match, the
 last one also as a prefix (search as you type), common English words are dropped when others remain.
-Each owner's rows are read alone (SQLite: an id range per owner; PostgreSQL: the owner column), and a
-word matching thousands of messages is ranked among the owner's POOL most recent matches, so a common
-word costs no more than a rare one. SQLite ranks with FTS5's bm25 (a title counts 4 times a message) and
-cuts snippets from the hits' text (snippets.py says why not snippet());
-PostgreSQL ranks with ts_rank over a tsvector whose title part has weight A, and cuts with ts_headline
-(both read angle brackets as spaces: its parser would take them for markup).
+Each owner's rows are read alone (SQLite: an id range per owner; PostgreSQL: the owner column). A word
+matching thousands of messages is ranked among recent matches only, so a common word costs no more than
+a rare one: SQLite takes the owner's POOL most recent matches; PostgreSQL looks at the newest WINDOW
+search rows first and at all of them when that finds fewer hits than asked for.
+SQLite ranks with FTS5's bm25 (a title counts 4 times a message) and cuts snippets from the hits' text
+(snippets.py says why not snippet()); PostgreSQL ranks with ts_rank over a tsvector whose title part has
+weight A, and cuts with ts_headline (both read angle brackets as spaces: its parser takes them for markup).
 Both mark the matching words with \\u0002 ... \\u0003, which indexed text never contains, and the
 snippet is handed out as (text, highlighted) pieces for the page to escape.
 """
@@ -50,14 +51,14 @@ GROUP BY d.conversation_id ORDER BY best LIMIT :limit
 SQLITE_TEXTS = text("SELECT id, title, body FROM search_docs WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True))
 
+WINDOW = 50_000  # PostgreSQL: the newest search rows looked at first (the ids come from one sequence)
+POSTGRES_NEWEST = text("SELECT coalesce(max(id), 0) FROM search_docs")
 POSTGRES_BEST = text("""
 WITH q AS (SELECT to_tsquery('english', :query) AS query),
-pool AS (
-  SELECT d.id, d.conversation_id, d.message_id, d.tsv FROM search_docs AS d, q
-  WHERE d.owner = :owner AND d.tsv @@ q.query ORDER BY d.id DESC LIMIT :pool),
 best AS (
-  SELECT DISTINCT ON (conversation_id) conversation_id, message_id, id, ts_rank(tsv, q.query, 1) AS score
-  FROM pool, q ORDER BY conversation_id, score DESC)
+  SELECT DISTINCT ON (d.conversation_id) d.conversation_id, d.message_id, d.id, ts_rank(d.tsv, q.query, 1) AS score
+  FROM search_docs AS d, q WHERE d.owner = :owner AND d.tsv @@ q.query AND d.id > :since
+  ORDER BY d.conversation_id, score DESC)
 SELECT conversation_id, message_id, id, score FROM best ORDER BY score DESC LIMIT :limit
 """)
 POSTGRES_SNIPPETS = text("""
@@ -107,7 +108,11 @@ async def best_matches(conn: AsyncConnection, owner: str, query: str, limit: int
     prefix = not query.endswith((" ", "\t", "\n"))
     if conn.dialect.name == "postgresql":
         q = tsquery(words, prefix)
-        best = (await conn.execute(POSTGRES_BEST, {"query": q, "owner": owner, "limit": limit, "pool": POOL})).all()
+        newest = (await conn.execute(POSTGRES_NEWEST)).scalar_one()
+        values = {"query": q, "owner": owner, "limit": limit, "since": newest - WINDOW}
+        best = (await conn.execute(POSTGRES_BEST, values)).all()
+        if len(best) < limit and newest > WINDOW:  # too few among the newest rows: search them all
+            best = (await conn.execute(POSTGRES_BEST, {**values, "since": 0})).all()
         if not best:
             return []
         rows = await conn.execute(POSTGRES_SNIPPETS, {"query": q, "options": HEADLINE, "ids": [b[2] for b in best]})

@@ -106,3 +106,17 @@ def test_snippets_cut_a_window_around_the_words() -> None:
     assert pieces(cut("Pythonic code", ["pyth"], prefix=True)) == [("Pythonic", True), (" code", False)]
     assert pieces(cut("Pythonic code", ["pyth"], prefix=False)) == [("Pythonic code", False)]
     assert cut("short title", ["title"], prefix=False, whole=True) == "short \u0002title\u0003"
+
+
+async def test_a_common_word_is_ranked_among_recent_matches(store: SqlHistoryStore, monkeypatch) -> None:
+    from galaxy_chat.store import search
+
+    monkeypatch.setattr(search, "POOL", 2)
+    monkeypatch.setattr(search, "WINDOW", 2)
+    ids = [(await chat(store, question=f"zeta number {i}", answer="ok"))[0] for i in range(5)]
+    found = [hit.conversation_id for hit in await store.search(ADA, "zeta")]
+    if store.engine.dialect.name == "sqlite":
+        assert found == [ids[4]]  # the two newest matching rows are its title and its message
+    else:  # the newest rows gave fewer hits than asked for: every row is searched
+        assert sorted(found) == sorted(ids)
+    assert [hit.conversation_id for hit in await store.search(ADA, "number 1")] == [ids[1]]
