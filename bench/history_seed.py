@@ -163,8 +163,8 @@ async def seed_postgres(url: str, plan: Plan, corpus: Corpus) -> str:
             "id", "owner", "title", "preview", "created_at", "updated_at", "pinned"])
         await db.copy_records_to_table("messages", records=batch["messages"])
         await db.copy_records_to_table("parts", records=batch["parts"])
-        await db.copy_records_to_table("search_docs", records=batch["search_docs"], columns=[
-            "id", "conversation_id", "message_id", "owner", "title", "body"])
+        await db.copy_records_to_table("search_docs", records=[doc[1:] for doc in batch["search_docs"]], columns=[
+            "conversation_id", "message_id", "owner", "title", "body"])  # ids from the sequence, as the app's
         for rows_ in batch.values():
             rows_.clear()
 
@@ -178,7 +178,6 @@ async def seed_postgres(url: str, plan: Plan, corpus: Corpus) -> str:
         if len(batch["messages"]) > 50_000:
             await flush()
     await flush()
-    await db.execute("SELECT setval(pg_get_serial_sequence('search_docs', 'id'), (SELECT max(id) FROM search_docs))")
     await db.execute("SET maintenance_work_mem = '512MB'")
     await db.execute("CREATE INDEX ix_search_docs_tsv ON search_docs USING gin (tsv)")
     await db.execute("ANALYZE")
