@@ -5,7 +5,7 @@ last one also as a prefix (search as you type), common English words are dropped
 Each owner's rows are read alone (SQLite: an id range per owner; PostgreSQL: the owner column). A word
 matching thousands of messages is ranked among recent matches only, so a common word costs no more than
 a rare one: SQLite takes the owner's POOL most recent matches; PostgreSQL looks at the newest WINDOW
-search rows first and at all of them when that finds fewer hits than asked for.
+search rows first, then 8 times as many, then all, until it has as many hits as asked for.
 SQLite ranks with FTS5's bm25 (a title counts 4 times a message) and cuts snippets from the hits' text
 (snippets.py says why not snippet()); PostgreSQL ranks with ts_rank over a tsvector whose title part has
 weight A, and cuts with ts_headline (both read angle brackets as spaces: its parser takes them for markup).
@@ -109,10 +109,11 @@ async def best_matches(conn: AsyncConnection, owner: str, query: str, limit: int
     if conn.dialect.name == "postgresql":
         q = tsquery(words, prefix)
         newest = (await conn.execute(POSTGRES_NEWEST)).scalar_one()
-        values = {"query": q, "owner": owner, "limit": limit, "since": newest - WINDOW}
-        best = (await conn.execute(POSTGRES_BEST, values)).all()
-        if len(best) < limit and newest > WINDOW:  # too few among the newest rows: search them all
-            best = (await conn.execute(POSTGRES_BEST, {**values, "since": 0})).all()
+        for window in (WINDOW, WINDOW * 8, newest):  # too few hits among the newest rows: look further back
+            values = {"query": q, "owner": owner, "limit": limit, "since": newest - window}
+            best = (await conn.execute(POSTGRES_BEST, values)).all()
+            if len(best) >= limit or window >= newest:
+                break
         if not best:
             return []
         rows = await conn.execute(POSTGRES_SNIPPETS, {"query": q, "options": HEADLINE, "ids": [b[2] for b in best]})
