@@ -32,6 +32,7 @@ from galaxy_chat.store.types import (
     Snippet,
     StoredMessage,
 )
+from galaxy_chat.store.writer import HistoryWriter, Reply
 
 __all__ = [
     "ConversationMeta",
@@ -41,11 +42,13 @@ __all__ = [
     "DatabaseUnavailable",
     "DatabaseUnreadable",
     "HistoryStore",
+    "HistoryWriter",
     "ImportReport",
     "ListItem",
     "ListPage",
     "MessageStatus",
     "NotFound",
+    "Reply",
     "SearchHit",
     "Snippet",
     "StoreError",

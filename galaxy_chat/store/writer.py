@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from galaxy_chat.store.migrate import open_store
 from galaxy_chat.store.threads import new_message_id, text_part
 from galaxy_chat.store.types import TEXT, HistoryStore
 from galaxy_chat.store.writer_ops import (
@@ -88,8 +89,6 @@ class HistoryWriter:
     def __init__(self, database_url: str = "", data_dir: Path = Path("data"), *, flush_s: float = FLUSH_S,
                  lease_s: float = LEASE_S, max_pending: int = 100_000, retry_max_s: float = RETRY_MAX_S,
                  on_health_change: Callable[[bool], None] | None = None, opener: StoreOpener | None = None) -> None:
-        from galaxy_chat.store.migrate import open_store
-
         self.flush_s, self.lease_s, self.max_pending, self.retry_max_s = flush_s, lease_s, max_pending, retry_max_s
         self.on_health_change = on_health_change
         self._open = opener or (lambda: open_store(database_url, data_dir))
