@@ -36,8 +36,8 @@ def make_engine(url: URL) -> AsyncEngine:
         _sqlite_setup(engine)
         return engine
     # asyncpg prepares every statement; after five runs PostgreSQL may switch a prepared statement to a
-    # generic plan, which cannot see how selective this owner or these search words are (measured: a rare
-    # word's search went from 2 ms to 100 ms). Custom plans cost a little planning and keep the right index.
+    # generic plan, which cannot see how selective this owner or these search words are. Custom plans cost a
+    # little planning and keep the right index for each search.
     return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_recycle=1800,
                                connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}})
 
