@@ -152,7 +152,8 @@ class HistoryWriter:
         """Write what is queued (waiting at most `timeout`), then stop the thread. False if rows were left."""
         if self._thread is None:
             return True
-        written = await self._mark(Mark(concurrent.futures.Future(), stop=True), timeout)
+        stop = Mark(concurrent.futures.Future(), stop=True, deadline=time.monotonic() + timeout)
+        written = await self._mark(stop, timeout)
         await asyncio.to_thread(self._thread.join, 5)
         return written
 
@@ -179,6 +180,9 @@ class HistoryWriter:
         self._healthy = healthy
         if healthy:
             log.warning("history store reachable again: writing the rows kept meanwhile")
+            if self._dropped:
+                log.error("history writer: %d rows were dropped while the store was unreachable", self._dropped)
+                self._dropped = 0
         callback = self.on_health_change
         if callback is None:
             return
@@ -258,7 +262,7 @@ class HistoryWriter:
             self._drain()
             stopping = next((op for op in self._ops if isinstance(op, Mark) and op.stop), None)
             if stopping is not None and stop_at is None:
-                stop_at = time.monotonic() + 10.0
+                stop_at = stopping.deadline
             if time.monotonic() >= retry_at:
                 try:
                     store = store or await self._open()

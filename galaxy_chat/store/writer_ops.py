@@ -118,6 +118,7 @@ class Mark:
 
     done: concurrent.futures.Future[bool]
     stop: bool = False
+    deadline: float = 0.0  # with stop: when to give up on rows the database does not take (time.monotonic)
 
     def size(self) -> int:
         return 0

@@ -131,3 +131,24 @@ async def test_a_database_outage_loses_nothing(postgres: PostgresServer, data_di
     assert texts[1] == "before " + "".join(f"during{i} " for i in range(20)) + "after"
     assert view.messages[1].status == MessageStatus.DONE and view.messages[2].id == second
     assert await writer.aclose()
+
+
+async def test_rows_waiting_for_the_database_are_bounded_and_drops_are_logged(caplog) -> None:
+    from galaxy_chat.store.errors import DatabaseUnavailable
+
+    async def unreachable() -> SqlHistoryStore:
+        raise DatabaseUnavailable("cannot reach the history database postgresql://galaxy@127.0.0.1:9/history")
+
+    health: list[bool] = []
+    writer = HistoryWriter(opener=unreachable, flush_s=0.05, retry_max_s=0.1, max_pending=5,
+                           on_health_change=health.append)
+    writer.start()
+    cid = writer.conversation_created(ADA)
+    for i in range(20):
+        writer.user_message(ADA, cid, f"message {i}")
+    await wait_for(lambda: not writer.healthy and writer.pending <= 5, timeout=5)
+    await asyncio.sleep(0.2)  # the callback runs on this loop
+    assert health == [False] and writer.pending == 5
+    assert any("DROPPED" in record.getMessage() for record in caplog.records)
+    assert any("keeping" in record.getMessage() for record in caplog.records)
+    assert not await writer.aclose(timeout=0.3)
