@@ -16,6 +16,8 @@ from galaxy_chat.mcp.mcp_tools import check_names
 from galaxy_chat.mcp.server_config import McpConfigError
 from galaxy_chat.mcp.servers_file import load_mcp_servers
 from galaxy_chat.settings import Settings, SettingsError, load_settings
+from galaxy_chat.store import commands as store_commands
+from galaxy_chat.store.errors import StoreError
 from tools.tool_registry import ToolConfigError, discover_tool_classes
 
 
@@ -60,6 +62,10 @@ def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in store_commands.COMMANDS:  # galaxy-chat db upgrade | history import LOG_DIR
+        store_commands.main(argv)
+        return
     args = parse_args(argv)
     try:
         settings = load_settings(host=args.host, port=args.port, test_mode=args.test_mode)
@@ -68,7 +74,9 @@ def main(argv: list[str] | None = None) -> None:
         policy = load_policy(settings)
         DataSources.from_settings(settings)
         check_names(load_mcp_servers(settings), [cls.name for cls in discover_tool_classes()])
-    except (SettingsError, ModelConfigError, PolicyError, DataSourceError, McpConfigError, ToolConfigError) as exc:
+        store_commands.migrate_at_start(settings)  # the history database at this version's schema
+    except (SettingsError, ModelConfigError, PolicyError, DataSourceError, McpConfigError, ToolConfigError,
+            StoreError) as exc:
         sys.exit(f"galaxy-chat: {exc}")
     if problem := startup_problem(settings):
         sys.exit(f"galaxy-chat: {problem}")

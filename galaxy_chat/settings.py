@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535, description="TCP port the server listens on.")
     log_dir: Path = Field(Path("logs"), description="Folder for session logs (JSONL).")
     data_dir: Path = Field(Path("data"), description="Folder for data sources and SQLite files.")
+    database_url: SecretStr = Field(
+        SecretStr(""), description="Chat history database: postgresql://user:password@host:5432/db (secret, never "
+        "logged). Empty: the SQLite file DATA_DIR/history.db.",
+    )
+    history_retention_days: int | None = Field(
+        None, ge=1, description="Delete chats not updated for this many days (empty: keep them forever)."
+    )
     permissions_file: Path = Field(
         Path("config/permissions.yml"), description="YAML file of groups and what they may use (absent: allow all)."
     )
@@ -136,6 +143,19 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"has an invalid port ({exc})") from None
         return value.rstrip("/")
+
+    @field_validator("history_retention_days", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value().strip()
+        if url and not url.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://", "sqlite:///")):
+            raise ValueError("must be a postgresql:// URL (or sqlite:///path), or empty for DATA_DIR/history.db")
+        return value
 
     @field_validator("test_email")
     @classmethod

@@ -19,7 +19,7 @@ TABLE_END = "<!-- settings-table:end -->"
 
 
 def default_text(name: str, field: FieldInfo) -> str:
-    if name in SECRET_FIELDS or field.default is PydanticUndefined:
+    if name in SECRET_FIELDS or field.default is PydanticUndefined or field.default is None:
         return ""
     value = field.default
     if isinstance(value, bool):
