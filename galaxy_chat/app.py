@@ -17,6 +17,7 @@ from galaxy_chat.services import Services
 from galaxy_chat.settings import Settings
 from galaxy_chat.ui.chat_page import register_chat_page
 from galaxy_chat.web.commands_api import commands_router
+from galaxy_chat.web.conversations_api import conversations_router
 from galaxy_chat.web.data_api import data_router
 from galaxy_chat.web.identity import IdentityMiddleware
 from galaxy_chat.web.mcp_endpoint import mount_mcp_endpoint
@@ -37,6 +38,7 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
         readiness.add("tools", lambda: {"ok": True, "warnings": warnings})
     # MCP servers connect in the background too; a failed one is shown, it never makes the app unready.
     readiness.add("mcp", lambda: {"ok": True, "servers": [state.to_dict() for state in services.mcp.states()]})
+    app.on_startup(services.start_history)  # migrations (once across replicas), then the store and its writer
     app.on_startup(services.mcp.start)
     app.on_startup(services.health.start)
     app.on_startup(services.sessions.start)
@@ -44,6 +46,7 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
     app.include_router(data_router(services.policy, services.data))  # GET /data, /data/{id}
     app.include_router(commands_router(services))  # POST /api/commands: a /command over HTTP
     app.include_router(sessions_router(services))
+    app.include_router(conversations_router(services))
     if settings.mcp_server_enabled:
         mount_mcp_endpoint(app, services)
     app.state.services = services  # for routes added by extensions, and for tests

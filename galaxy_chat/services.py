@@ -9,14 +9,17 @@ from typing import Any
 
 from access.loader import load_policy
 from access.policy import Kind, Policy
-from galaxy_chat.core.chat_session import ChatSession, SessionRules, Turn
+from galaxy_chat.core.chat_session import ChatSession
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.feedback import FeedbackLog
+from galaxy_chat.core.history import History
+from galaxy_chat.core.history_restore import restore
 from galaxy_chat.core.limits import RateLimiter, RunSlots, SendRefused
 from galaxy_chat.core.model_choice import ModelChoice, default_model, model_choices, model_notice
 from galaxy_chat.core.session_log import SessionLogs, secrets_of
 from galaxy_chat.core.session_registry import SessionRegistry
 from galaxy_chat.core.tool_runner import NoTools
+from galaxy_chat.core.turn import SessionRules, Turn
 from galaxy_chat.data import DataSources, Retriever, context_block
 from galaxy_chat.data.sample_database import ensure_sample_database
 from galaxy_chat.llm.llms_file import LoadedModels
@@ -50,6 +53,7 @@ class Services:
     data: DataSources  # configured data sources and their search index
     retriever: Retriever  # policy-checked retrieval over `data`
     mcp: McpConnections  # the configured MCP servers, whose tools are in `tools` while connected
+    history: History | None = None  # the conversation history, opened at start (`start_history`)
     sessions: SessionRegistry = field(init=False)
     limiter: RateLimiter = field(init=False)
     slots: RunSlots = field(init=False)
@@ -57,7 +61,7 @@ class Services:
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.messages_per_minute)
         self.slots = RunSlots()
-        self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes)
+        self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes, self.restore_session)
 
     @classmethod
     def build(cls, settings: Settings, loaded: LoadedModels | None = None, policy: Policy | None = None) -> Services:
@@ -123,11 +127,32 @@ class Services:
 
         return SessionRules(can_use, self.limiter, self.settings.max_message_chars, self.slots, retrieve, servers)
 
+    async def start_history(self) -> None:
+        self.history = await History.open(self.settings.database_url.get_secret_value(), self.settings.data_dir,
+                                          self.settings.history_retention_days)
+        self.history.start()
+
     def new_session(self, user: User, origin: str = "page") -> ChatSession:
         # New models discovered later (Ollama) may carry keys too: keep the redaction list complete.
         self.logs.add_secrets(*secrets_of(self.settings, self.models.models))
-        return ChatSession(self.engine, user, self.default_model_for(user), self.tool_binder(user),
-                           self.rules_for(user), tool_names=self.tools_for(user), origin=origin)
+        session = ChatSession(self.engine, user, self.default_model_for(user), self.tool_binder(user),
+                              self.rules_for(user), tool_names=self.tools_for(user), origin=origin)
+        if self.history is not None and origin == "page":  # chats are kept; a command over HTTP only logged
+            session.recorder = self.history.recorder(user.email, session.id)
+        return session
+
+    async def restore_session(self, user: User, conversation_id: str) -> ChatSession | None:
+        """The user's stored chat as a live session (None when there is no such chat of theirs)."""
+        if self.history is None or (view := await self.history.load(user.email, conversation_id)) is None:
+            return None
+        restored = await restore(self.history, user.email, view, self.engine.system_prompt())
+        turns = restored[1]
+        permitted = self.models_for(user)
+        model = turns[-1].model if turns and turns[-1].model in permitted else self.default_model_for(user)
+        last = view.messages[-1].id if view.messages else None
+        return ChatSession(self.engine, user, model, self.tool_binder(user), self.rules_for(user),
+                           tool_names=view.meta.tools, source_names=view.meta.data_sources, restored=restored,
+                           recorder=self.history.recorder(user.email, view.meta.id, last))
 
     async def run_command(self, user: User, text: str) -> tuple[str, Turn]:
         """A /command from outside a page (`POST /api/commands`): a session of its own, never shown on a page,
@@ -158,6 +183,8 @@ class Services:
     async def aclose(self) -> None:
         await self.mcp.stop()
         await self.sessions.stop()
+        if self.history is not None:  # after the sessions: their last rows are queued by now
+            await self.history.aclose()
         await self.health.stop()
         await self.models.aclose()
         self.logs.close()

@@ -9,83 +9,48 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from access.policy import Kind
-from galaxy_chat.core.commands import ServerSummary, is_command, run_command, tool_call_events
+from galaxy_chat.core.commands import is_command, run_command, tool_call_events
 from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.engine import ChatEngine
-from galaxy_chat.core.limits import BUSY, RateLimiter, RunSlots, SendRefused, clean_message
+from galaxy_chat.core.history_recorder import SessionRecorder
+from galaxy_chat.core.limits import BUSY, SendRefused, clean_message
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.tool_io import Questions
+from galaxy_chat.core.turn import Listener, SessionRules, Turn
 from galaxy_chat.vocabulary.events import Done, Error, Event, Sources, Usage
-from galaxy_chat.vocabulary.passages import Passage
 from galaxy_chat.vocabulary.users import User
 from galaxy_chat.vocabulary.widgets import CallTool
 from tools.tool_registry import BoundTools
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[["Turn", Event | None], None]  # None: the turn has just started
-# (question, source ids) -> (passages, the context block for the model)
-Retrieve = Callable[[str, list[str]], Awaitable[tuple[list[Passage], str]]]
-
-
-@dataclass
-class Turn:
-    """One message of the person and everything that answered it."""
-
-    text: str
-    model: str
-    id: str = field(default_factory=lambda: secrets.token_hex(6))
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    events: list[Event] = field(default_factory=list)
-    action: CallTool | None = None  # a tool the person called directly (a widget's button), not a message
-
-    @property
-    def finished(self) -> bool:
-        return bool(self.events) and isinstance(self.events[-1], Done)
-
-    @property
-    def direct(self) -> bool:
-        """Run by the person without a model (a /command or a widget's button), not answered by a model."""
-        return self.action is not None or is_command(self.text)
-
-
-@dataclass(frozen=True)
-class SessionRules:
-    """What the server enforces on every session, whatever the page does."""
-
-    can_use: Callable[[Kind, str], bool]  # the access policy, for this user
-    limiter: RateLimiter
-    max_chars: int
-    slots: RunSlots  # one run at a time per person, shared by all their sessions
-    retrieve: Retrieve | None = None  # passages from the chosen data sources (checked against the policy)
-    servers: ServerSummary | None = None  # the /mcp answer for this person
-
-
 class ChatSession:
     def __init__(self, engine: ChatEngine, user: User, model: str, tools: Callable[[str, list[str]], BoundTools],
                  rules: SessionRules, *, tool_names: list[str], source_names: list[str] | None = None,
-                 origin: str = "page") -> None:
+                 origin: str = "page", restored: tuple[Conversation, list[Turn]] | None = None,
+                 recorder: SessionRecorder | None = None) -> None:
+        """`restored`: a stored chat opened again (its model history and turns); `recorder`: where its turns
+        are written to the history."""
         self.engine = engine
         self.user = user
         self.rules = rules
+        self.recorder = recorder
         self.last_active = time.monotonic()
         self._attached: tuple[Listener, Callable[[], None]] | None = None
-        self.conversation: Conversation = engine.new_conversation(user.email, origin)
+        self.conversation: Conversation = restored[0] if restored else engine.new_conversation(user.email, origin)
         self.model = model
         self.tool_names = list(tool_names)
         self.source_names = list(source_names or [])
         self.started_at = datetime.now(UTC)
-        self.turns: list[Turn] = []
+        self.turns: list[Turn] = list(restored[1]) if restored else []
         self._bind_tools = tools
         self._bound: BoundTools | None = None
         self._listeners: list[Listener] = []
@@ -170,6 +135,36 @@ class ChatSession:
 
         Raises SendRefused (a sentence for the person) when a limit or a permission says no.
         """
+        text = self._admit(text, action)
+        return self._start(Turn(text=text, model=self.model, action=action))
+
+    def regenerate(self, model: str | None = None) -> Turn:
+        """Answer the last message again (with `model` when given); the reply it replaces stays a version."""
+        last = self._last_turn()
+        if model and model != self.model:
+            self.switch_model(model)
+        text = self._admit(last.text, last.action)
+        return self._start(self._replacing(last, text, last.action))
+
+    def edit(self, text: str) -> Turn:
+        """Send the last message again, changed; the turn it replaces stays a version."""
+        last = self._last_turn()
+        return self._start(self._replacing(last, self._admit(text, None), None))
+
+    def _last_turn(self) -> Turn:
+        if not self.turns:
+            raise SendRefused("There is no message to answer again yet.", "empty")
+        if self.busy:
+            raise SendRefused("A reply is still being written: wait for it or press Stop.", "busy")
+        return self.turns[-1]
+
+    def _replacing(self, last: Turn, text: str, action: CallTool | None) -> Turn:
+        self.turns.pop()
+        self.conversation.truncate(last.history_start)  # the model hears the new version only
+        return Turn(text=text, model=self.model, action=action, earlier=[*last.earlier, replace(last, earlier=[])])
+
+    def _admit(self, text: str, action: CallTool | None) -> str:
+        """The text as it may be sent, after every check (SendRefused when one says no)."""
         if self.busy:
             raise SendRefused("A reply is still being written: wait for it or press Stop.", "busy")
         if self.rules.slots.busy(self.user.email):
@@ -179,12 +174,17 @@ class ChatSession:
             if not is_command(text) and not self.rules.can_use("model", self.model):
                 raise SendRefused(f"The model {self.model or '(none)'} is not available to you.")
         self.rules.limiter.check(self.user.email)
+        return text
+
+    def _start(self, turn: Turn) -> Turn:
         release = self.rules.slots.claim(self.user.email)
         self.last_active = time.monotonic()
-        turn = Turn(text=text, model=self.model, action=action)
+        turn.history_start = len(self.conversation.messages)
         if not self.turns:
             self.log.write("session_settings", model=self.model, tools=self.tool_names, data_sources=self.source_names)
         self.turns.append(turn)
+        if self.recorder is not None:  # the person's message is saved before the model is called
+            self.recorder.turn_started(self, turn)
         self._notify(turn, None)
         self._task = asyncio.create_task(self._run(turn), name=f"reply-{self.id}-{turn.id}")
         self._task.add_done_callback(lambda _: release())
@@ -256,6 +256,8 @@ class ChatSession:
 
     def _publish(self, turn: Turn, event: Event) -> None:
         turn.events.append(event)
+        if self.recorder is not None:
+            self.recorder.event(turn, event)
         self._notify(turn, event)
 
     def _notify(self, turn: Turn, event: Event | None) -> None:

@@ -37,6 +37,11 @@ class Conversation:
         if interruption is not None:
             self.interrupted[len(self.messages) - 1] = interruption
 
+    def truncate(self, length: int) -> None:
+        """Take back the messages from `length` on (a turn that is answered again)."""
+        del self.messages[length:]
+        self.interrupted = {index: how for index, how in self.interrupted.items() if index < length}
+
     def interruption(self, index: int) -> Interruption | None:
         """Why the message at `index` is partial, or None when it is complete."""
         return self.interrupted.get(index)

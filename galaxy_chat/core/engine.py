@@ -44,6 +44,9 @@ class ChatEngine:
         self._logs: dict[str, SessionLog] = {}
         self._running: dict[str, Reply] = {}
 
+    def system_prompt(self) -> str:
+        return load_system_prompt(self.settings, self._system_prompt_path)
+
     def new_conversation(self, user: str = "", origin: str = "page") -> Conversation:
         # The log opens with the first line written: a page opened and left, or a refused command, leaves none.
         return Conversation(load_system_prompt(self.settings, self._system_prompt_path), user=user, origin=origin)

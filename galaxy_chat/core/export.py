@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from galaxy_chat.core.chat_session import ChatSession, Turn
+from galaxy_chat.core.chat_session import ChatSession
 from galaxy_chat.core.markdown_fences import close_open_fence
+from galaxy_chat.core.turn import Turn
 from galaxy_chat.vocabulary.event_json import decode, encode
 from galaxy_chat.vocabulary.events import (
     Done,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from galaxy_chat.core.chat_session import ChatSession
 from galaxy_chat.vocabulary.users import User
@@ -17,9 +17,14 @@ from galaxy_chat.vocabulary.users import User
 log = logging.getLogger(__name__)
 
 
+Restore = Callable[[User, str], Awaitable[ChatSession | None]]  # a stored chat of the user's, opened again
+
+
 class SessionRegistry:
-    def __init__(self, create: Callable[[User], ChatSession], idle_minutes: float) -> None:
+    def __init__(self, create: Callable[[User], ChatSession], idle_minutes: float,
+                 restore: Restore | None = None) -> None:
         self._create = create
+        self._restore = restore
         self.idle_s = idle_minutes * 60
         self._active: dict[str, ChatSession] = {}  # email -> the user's current session
         self._task: asyncio.Task[None] | None = None
@@ -41,6 +46,24 @@ class SessionRegistry:
         session = self.active_for(user)
         if old is not None and old.model and old.model != session.model and session.rules.can_use("model", old.model):
             session.switch_model(old.model)
+        return session
+
+    async def open(self, user: User, conversation_id: str) -> ChatSession | None:
+        """Make the user's stored chat `conversation_id` their live session (the current one ends, a running
+        reply of it is stopped); None when there is no such chat of theirs."""
+        current = self._active.get(user.email)
+        if current is not None and current.id == conversation_id:
+            return current
+        if self._restore is None:
+            return None
+        session = await self._restore(user, conversation_id)
+        if session is None:
+            return None
+        current = self._active.pop(user.email, None)
+        if current is not None:
+            current.close()
+        self._active[user.email] = session
+        log.info("session %s reopened for %s", session.id, user.email)
         return session
 
     def get(self, session_id: str, user: User) -> ChatSession | None:

@@ -9,8 +9,9 @@ from nicegui import Client, ui
 from nicegui.events import GenericEventArguments
 from starlette.requests import Request
 
-from galaxy_chat.core.chat_session import ChatSession, Turn
+from galaxy_chat.core.chat_session import ChatSession
 from galaxy_chat.core.limits import SendRefused
+from galaxy_chat.core.turn import Turn
 from galaxy_chat.services import Services
 from galaxy_chat.ui.export_menu import export_menu
 from galaxy_chat.ui.feedback_views import feedback_button, thumbs

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from nicegui import ui
 
-from galaxy_chat.core.chat_session import Turn
+from galaxy_chat.core.turn import Turn
 from galaxy_chat.ui.icon_button import IconButton
 from galaxy_chat.ui.marks import testid
 from galaxy_chat.ui.question_form import AnswerHandler

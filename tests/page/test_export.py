@@ -13,7 +13,6 @@ import markdown
 import pytest
 from nicegui.testing.user_simulation import user_simulation
 
-from galaxy_chat.core.chat_session import Turn
 from galaxy_chat.core.export import (
     ExportHeader,
     export_bytes,
@@ -23,6 +22,7 @@ from galaxy_chat.core.export import (
     to_markdown,
     to_text,
 )
+from galaxy_chat.core.turn import Turn
 from galaxy_chat.ui.export_menu import export_menu
 from galaxy_chat.vocabulary.event_json import load_widget
 from galaxy_chat.vocabulary.events import Done, Error, Status, TextDelta, ToolCallFinished, ToolCallStarted, Usage
