@@ -15,7 +15,7 @@ from access.policy import Policy
 from galaxy_chat.llm.llms_file import LoadedModels
 from galaxy_chat.services import Services
 from galaxy_chat.settings import Settings
-from galaxy_chat.ui.chat_page import register_chat_page
+from galaxy_chat.ui.chat_routes import register_chat_page
 from galaxy_chat.web.commands_api import commands_router
 from galaxy_chat.web.conversations_api import conversations_router
 from galaxy_chat.web.data_api import data_router

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +63,7 @@ class Services:
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.messages_per_minute)
         self.slots = RunSlots()
+        self._history_opened = asyncio.Event()
         self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes, self.restore_session)
 
     @classmethod
@@ -128,9 +131,18 @@ class Services:
         return SessionRules(can_use, self.limiter, self.settings.max_message_chars, self.slots, retrieve, servers)
 
     async def start_history(self) -> None:
-        self.history = await History.open(self.settings.database_url.get_secret_value(), self.settings.data_dir,
-                                          self.settings.history_retention_days)
-        self.history.start()
+        try:
+            self.history = await History.open(self.settings.database_url.get_secret_value(),
+                                              self.settings.data_dir, self.settings.history_retention_days)
+            self.history.start()
+        finally:  # pages wait for this (an async start-up handler runs beside the first requests)
+            self._history_opened.set()
+
+    async def opened_history(self, timeout_s: float = 30.0) -> History | None:
+        """The history once start-up has opened it (None if it could not be)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._history_opened.wait(), timeout_s)
+        return self.history
 
     def new_session(self, user: User, origin: str = "page") -> ChatSession:
         # New models discovered later (Ollama) may carry keys too: keep the redaction list complete.

@@ -1,88 +1,73 @@
-"""The chat page: it renders a ChatSession's events and sends the person's input; it holds no chat logic."""
+"""The chat page (`/` and `/c/<id>`): the history panel, the conversation, the input; it renders a
+ChatSession's events and sends the person's input, and holds no chat logic."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import Client, ui
 from nicegui.events import GenericEventArguments
-from starlette.requests import Request
 
 from galaxy_chat.core.chat_session import ChatSession
+from galaxy_chat.core.history_recorder import title_from
 from galaxy_chat.core.limits import SendRefused
 from galaxy_chat.core.turn import Turn
 from galaxy_chat.services import Services
+from galaxy_chat.ui.conversation_view import ConversationView
 from galaxy_chat.ui.export_menu import export_menu
 from galaxy_chat.ui.feedback_views import feedback_button, thumbs
+from galaxy_chat.ui.history_panel import HistoryPanel
 from galaxy_chat.ui.marks import hint, testid
 from galaxy_chat.ui.nicegui_internals import SelectWithDisabled
-from galaxy_chat.ui.page_assets import add_page_assets
 from galaxy_chat.ui.page_header import StatusLight, model_options
 from galaxy_chat.ui.session_drawer import SessionDrawer
-from galaxy_chat.ui.turn_view import TurnActions, TurnView
+from galaxy_chat.ui.turn_view import TurnActions
 from galaxy_chat.ui.welcome import Welcome
 from galaxy_chat.vocabulary.events import Event
 from galaxy_chat.vocabulary.users import User
 from galaxy_chat.vocabulary.widgets import CallTool, SendPrompt
-from galaxy_chat.web.identity import client_of, current_user
 
 log = logging.getLogger(__name__)
 
-TURNS_PER_GROUP = 4
-
-
 class ChatPage:
-    def __init__(self, services: Services, user: User, client: Client) -> None:
+    def __init__(self, services: Services, user: User, client: Client, session: ChatSession) -> None:
         self.services = services
         self.user = user
         self.client = client
-        self.session: ChatSession = services.sessions.active_for(user)
-        self.views: dict[str, TurnView] = {}
+        self.session = session
         self.welcome: Welcome | None = None
         self.running = False
-        self.turn_actions = TurnActions(self.on_button, self.send, self.add_thumbs, self.answer)
-        self.group: ui.column | None = None
-        self.group_size = 0
+        self.turn_actions = TurnActions(self.on_button, self.send, self.add_thumbs, self.answer,
+                                        self.regenerate, self.edit, self.show_version)
+        self.detach: Callable[[], None] = lambda: None
         self.build()
         self.show_session()
+        history = services.history
+        self.unwatch = history.on_health_change(self.on_history_health) if history is not None else lambda: None
         client.on_delete(self.on_page_gone)
 
     def show_session(self) -> None:
         """Render the session so far and follow it live: one synchronous step, so no event is missed or
         shown twice (a reply still being written continues to stream here)."""
-        self.conversation.clear()
+        self.detach()
+        self.chat.clear()
         self.welcome = None
         if not self.session.turns:
-            with self.conversation:
+            with self.chat.column:
                 self.welcome = Welcome(self.services.settings.app_name, self.services.tools_for(self.user),
                                        self.model_notice(), self.send)
-        self.views.clear()
-        self.group, self.group_size = None, 0
-        for turn in self.session.turns:
-            with self.turn_slot():
-                view = self.views[turn.id] = TurnView(turn, self.user.email, self.turn_actions, live=False)
-                for event in turn.events:
-                    view.apply(event)
-            view.live = True
+        self.chat.render(self.session.turns)
         self.detach = self.session.attach(self.on_event, self.on_moved)
         self.model_select.set_value(self.session.model or None)
         self.drawer.show(self.session.tool_names, self.session.source_names, self.session.locked)
+        self.history_panel.set_current(self.session.id if self.session.turns else "")
         self.set_running(self.session.busy)
-
-    def turn_slot(self) -> ui.column:
-        """Where the next turn goes. Turns come in groups of TURNS_PER_GROUP: adding one re-renders its group
-        in the browser (a NiceGUI container is rendered again with all its children), not the conversation."""
-        if self.group is None or self.group_size >= TURNS_PER_GROUP:
-            with self.conversation:
-                self.group = ui.column().classes("w-full gap-3")
-            self.group_size = 0
-        self.group_size += 1
-        return self.group
 
     def on_moved(self) -> None:
         """This chat was opened in another tab or browser: this page stops taking input."""
-        with self.conversation:
+        with self.chat.column:
             ui.notify("This chat is now open in another tab. Reload this page to continue here.",
                       type="warning", position="top", timeout=0, close_button=True)
         self.input.disable()
@@ -93,9 +78,14 @@ class ChatPage:
         available = self.services.tools.all_tools()
         tools = {name: available[name].description for name in self.services.tools_for(self.user) if name in available}
         sources = self.services.data.descriptions(self.services.data_sources_for(self.user))
+        with ui.left_drawer(value=False, bordered=True).props("width=280 breakpoint=1023 show-if-above").classes(
+                "gc-history-drawer bg-grey-10 q-pa-sm gap-2") as history_drawer:
+            self.history_panel = HistoryPanel(self.services.history, self.user.email, self.open_chat,
+                                              self.chat_deleted)
         self.drawer = SessionDrawer(tools, sources, self.services.mcp_lines_for(self.user))
         with ui.header(elevated=True).classes("items-center no-wrap gap-1 sm:gap-2 px-2 sm:px-3 py-1 bg-grey-10"):
-            hint(ui.button(icon="menu", on_click=self.drawer.drawer.toggle).props("flat round dense"), "Tools")
+            hint(testid(ui.button(icon="menu", on_click=history_drawer.toggle).props("flat round dense"),
+                        "history-button"), "Your chats")
             ui.label(settings.app_name).classes("text-h6 font-medium ellipsis min-w-[5rem] gt-xs").mark("app-name")
             if self.user.test_mode:
                 hint(ui.badge("test mode", color="orange").props("outline").mark("test-mode-badge"),
@@ -112,7 +102,9 @@ class ChatPage:
                         "new-chat-button"), "New chat")
             export_menu(lambda: self.session, settings.app_name).props("flat round dense")
             feedback_button(self.general_feedback).props("flat round dense")
-        self.conversation = ui.column().classes("gc-main grow gap-3 px-2 pb-4").mark("conversation")
+            hint(testid(ui.button(icon="tune", on_click=self.drawer.drawer.toggle).props("flat round dense"),
+                        "chat-settings-button"), "Tools and data sources of this chat")
+        self.chat = ConversationView(self.user.email, self.turn_actions)
         # The box and the button sit in the footer itself, centred (page CSS), not in a row of their own.
         with ui.footer().classes("gc-footer bg-grey-10 px-2 py-2 items-end no-wrap gap-2 justify-center"):
             placeholder = "Message (Enter sends, Shift+Enter adds a line, / for commands)"
@@ -192,7 +184,54 @@ class ChatPage:
         self.detach()
         self.session = self.services.sessions.new_for(self.user)
         self.show_session()
+        ui.navigate.history.push("/")
         ui.notify("New chat started", type="info", position="top")
+
+    async def open_chat(self, conversation_id: str) -> None:
+        """A chat from the history panel becomes the person's live session (their current one ends)."""
+        if conversation_id == self.session.id:
+            return
+        try:
+            session = await self.services.sessions.open(self.user, conversation_id)
+        except Exception:
+            log.exception("could not open chat %s", conversation_id)
+            session = None
+        if session is None:
+            ui.notify("That chat could not be opened.", type="warning", position="top")
+            return
+        self.detach()
+        self.session = session
+        self.show_session()
+        ui.navigate.history.push(f"/c/{session.id}")
+
+    async def chat_deleted(self, conversation_id: str) -> None:
+        if conversation_id == self.session.id:  # the open chat was deleted: start a fresh one
+            await self.new_chat()
+
+    async def regenerate(self) -> bool:
+        return self._start(lambda: self.session.regenerate(self.model_select.value or None))
+
+    async def edit(self, text: str) -> bool:
+        return self._start(lambda: self.session.edit(text))
+
+    def _start(self, begin: Callable[[], Turn]) -> bool:
+        try:
+            begin()
+        except SendRefused as refusal:
+            ui.notify(str(refusal), type="warning", position="top")
+            return False
+        return True
+
+    def show_version(self, newest: Turn, index: int) -> None:
+        self.chat.show_version(newest, index)
+
+    def on_history_health(self, healthy: bool) -> None:
+        with self.chat.column:
+            if healthy:
+                ui.notify("History is being saved again.", type="positive", position="top")
+            else:
+                ui.notify("History is not being saved right now: your chat works, and it will be saved when the "
+                          "database is back.", type="warning", position="top", timeout=10_000)
 
     def set_running(self, running: bool) -> None:
         """The one button is Send or Stop; `data-state` tells the page's script which (test ids are for tests)."""
@@ -205,16 +244,17 @@ class ChatPage:
 
     def on_event(self, turn: Turn, event: Event | None) -> None:
         """Called by the session for every event of its replies (None: a turn has started)."""
-        with self.conversation:  # for toasts; a new turn goes into a group of its own
-            view = self.views.get(turn.id)
-            if view is None:
-                with self.turn_slot():
-                    view = self.views[turn.id] = TurnView(turn, self.user.email, self.turn_actions)
-                self.set_running(True)
-            if event is not None:
-                view.apply(event)
-                if turn.finished:
-                    self.set_running(False)
+        if event is None:
+            first = len(self.session.turns) == 1 and not turn.earlier
+            self.chat.turn_started(turn)
+            self.set_running(True)
+            if first:  # the chat is in the history from now on, at its own address
+                self.history_panel.started(self.session.id, title_from(turn.text))
+                ui.navigate.history.replace(f"/c/{self.session.id}")
+            return
+        self.chat.apply(turn, event)
+        if turn.finished:
+            self.set_running(False)
 
     async def on_button(self, action: SendPrompt | CallTool) -> None:
         if isinstance(action, SendPrompt):
@@ -241,13 +281,4 @@ class ChatPage:
     def on_page_gone(self) -> None:
         """The tab is gone for good. The session and a running reply go on (a reload attaches again)."""
         self.detach()
-
-
-def register_chat_page(services: Services) -> None:
-    add_page_assets()
-
-    @ui.page("/", title=services.settings.app_name)
-    def chat_page(request: Request, client: Client) -> None:
-        user = current_user(request)
-        log.info("page opened by %s from %s", user.email, client_of(request))
-        ChatPage(services, user, client)
+        self.unwatch()

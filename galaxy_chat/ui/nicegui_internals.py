@@ -33,3 +33,9 @@ class SelectWithDisabled(ui.select):
         for option in self._props["options"]:
             if self._values[option["value"]] in self._disabled:
                 option["disable"] = True
+
+
+def emit_from_browser(element: ui.element, event: str) -> str:
+    """JavaScript that makes `element` emit `event` to the server (for a handler NiceGUI does not wire, like a
+    Quasar notification's action)."""
+    return f"() => getElement({element.id}).$emit({event!r})"

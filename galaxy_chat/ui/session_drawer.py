@@ -33,7 +33,7 @@ class SessionDrawer:
         self.tools = tools
         self.sources = sources
         # Its heading ("This chat") is drawn by the page's CSS.
-        with ui.left_drawer(value=False, bordered=True).props("width=300 breakpoint=1023 show-if-above").classes(
+        with ui.right_drawer(value=False, bordered=True).props("width=300 breakpoint=1439 show-if-above").classes(
             "gc-drawer bg-grey-10 q-pa-md gap-3"
         ) as self.drawer:
             # Always there, its text changing: a note made at the first lock would re-render the whole drawer.

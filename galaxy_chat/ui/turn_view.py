@@ -51,11 +51,20 @@ class TurnActions:
     on_retry: Callable[[str], Awaitable[object]] | None = None  # Retry after an error: send the text again
     thumbs: Callable[[Turn], None] | None = None  # add the feedback thumbs under a finished reply
     on_answer: AnswerHandler | None = None  # the person's answer to a tool's question
+    on_regenerate: Callable[[], Awaitable[object]] | None = None  # answer the last message again
+    on_edit: Callable[[str], Awaitable[bool]] | None = None  # send the last message again, changed
+    on_version: Callable[[Turn, int], None] | None = None  # show version `index` of a turn (its newest: turn)
 
 
 class TurnView:
-    def __init__(self, turn: Turn, user_email: str, actions: TurnActions, live: bool = True) -> None:
+    def __init__(self, turn: Turn, user_email: str, actions: TurnActions, live: bool = True, *,
+                 newest: Turn | None = None, last: bool = False) -> None:
+        """`newest`: the turn whose version this is (itself when None); `last`: the chat's last turn, which can
+        be answered again or edited."""
         self.turn = turn
+        self.newest = newest or turn
+        self.last = last
+        self.controls: list[ui.element] = []  # regenerate and edit: only while this is the last turn
         self.actions = actions
         self.on_button = actions.on_button
         self.on_retry = actions.on_retry
@@ -65,8 +74,8 @@ class TurnView:
         self.markdown: StreamingMarkdown | None = None
         self.cards: dict[str, ToolCard] = {}
         stamp = local_time(turn.at)
-        with bubble(f"{user_email} · {stamp}", "user"):
-            ui.label(turn.text).classes("gc-bubble-body whitespace-pre-wrap break-words")
+        with bubble(f"{user_email} · {stamp}", "user") as self.user_bubble:
+            self.user_text = ui.label(turn.text).classes("gc-bubble-body whitespace-pre-wrap break-words")
         who = "command" if turn.direct else (turn.model or "no model")
         with (bubble(f"{who} · {stamp}", "assistant"), ui.column().classes("gc-bubble-body gap-1") as self.column,
               ui.column().classes("w-full gap-2 gc-reply-body") as self.body):
@@ -173,6 +182,63 @@ class TurnView:
                 IconButton("content_copy", "Copy the reply", lambda: _copy(text)).mark("copy-button")
             if self.thumbs is not None and event.rounds:
                 self.thumbs(self.turn)
+            self._versions()
+            if self.last:
+                self._last_controls()
+
+    def _versions(self) -> None:
+        """`< i/n >` when the turn has earlier versions (regenerated or edited)."""
+        versions, on_version = self.newest.versions, self.actions.on_version
+        if len(versions) < 2 or on_version is None:
+            return
+        shown = next(index for index, version in enumerate(versions) if version is self.turn)
+        newest = self.newest
+        with ui.row().classes("items-center gap-0 no-wrap").mark("versions"):
+            earlier = IconButton("chevron_left", "Earlier version", lambda: on_version(newest, shown - 1))
+            ui.label(f"{shown + 1}/{len(versions)}").mark("version-number")
+            later = IconButton("chevron_right", "Later version", lambda: on_version(newest, shown + 1))
+        for button, name, usable in ((earlier, "version-earlier", shown > 0),
+                                     (later, "version-later", shown < len(versions) - 1)):
+            testid(button, name)
+            if not usable:
+                button.props["disabled"] = True
+
+    def _last_controls(self) -> None:
+        if self.actions.on_regenerate is not None:
+            regenerate = self.actions.on_regenerate
+            self.controls.append(IconButton("refresh", "Answer again (with the model chosen above)",
+                                            lambda: regenerate()).mark("regenerate-button"))
+        if self.actions.on_edit is not None and not self.turn.action:
+            self.controls.append(IconButton("edit", "Edit your message and send it again",
+                                            self._open_editor).mark("edit-button"))
+
+    def not_last(self) -> None:
+        """A newer turn started: this one can no longer be answered again."""
+        self.last = False
+        for control in self.controls:
+            if not control.is_deleted:  # an earlier version may be shown in its place
+                control.delete()
+        self.controls.clear()
+
+    def _open_editor(self) -> None:
+        on_edit = self.actions.on_edit
+        if on_edit is None or self.user_text.is_deleted:
+            return
+        self.user_text.set_visibility(False)
+        with self.user_bubble, ui.column().classes("gc-bubble-body w-full gap-1").mark("edit-box") as box:
+            area = testid(ui.textarea(value=self.turn.text).props("autogrow outlined dense").classes("w-full"),
+                          "edit-input")
+            with ui.row().classes("gap-2 justify-end w-full"):
+                def cancel() -> None:
+                    box.delete()
+                    self.user_text.set_visibility(True)
+
+                async def send() -> None:
+                    if await on_edit(area.value or ""):
+                        box.delete()
+
+                testid(ui.button("Cancel", on_click=cancel).props("flat dense no-caps"), "edit-cancel")
+                testid(ui.button("Send", on_click=send).props("dense no-caps color=primary"), "edit-send")
 
 
 def _copy(text: str) -> None:

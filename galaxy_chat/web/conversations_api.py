@@ -43,22 +43,24 @@ def message_json(message: StoredMessage) -> dict[str, Any]:
 def conversations_router(services: Services) -> APIRouter:
     router = APIRouter(prefix=PREFIX)
 
-    def history() -> History:
-        if services.history is None:
-            raise HTTPException(503, "The conversation history is not open yet.")
-        return services.history
+    async def opened() -> History:
+        opened = await services.opened_history()
+        if opened is None:
+            raise HTTPException(503, "The conversation history is not open.")
+        return opened
 
     @router.get("")
     async def list_or_search(request: Request, query: str = "", cursor: str | None = None) -> dict[str, Any]:
+        history = await opened()
         owner = current_user(request).email
         if query.strip():
-            hits = await history().search(owner, query)
+            hits = await history.search(owner, query)
             return {"query": query, "hits": [
                 {"id": hit.conversation_id, "message_id": hit.message_id, "title": hit.title,
                  "updated_at": hit.updated_at.isoformat(), "rank": hit.rank,
                  "snippet": [{"text": text, "match": match} for text, match in hit.snippet]} for hit in hits]}
         try:
-            page = await history().page(owner, cursor)
+            page = await history.page(owner, cursor)
         except ValueError:
             raise HTTPException(400, "The cursor is not one this server gave out.") from None
         return {"items": [{"id": item.id, "title": item.title, "updated_at": item.updated_at.isoformat(),
@@ -67,13 +69,15 @@ def conversations_router(services: Services) -> APIRouter:
 
     @router.get("/{conversation_id}")
     async def show(request: Request, conversation_id: str) -> dict[str, Any]:
-        view = await history().load(current_user(request).email, conversation_id)
+        history = await opened()
+        view = await history.load(current_user(request).email, conversation_id)
         if view is None:
             raise HTTPException(404, NOT_FOUND)
         return {**meta_json(view.meta), "messages": [message_json(message) for message in view.messages]}
 
     @router.patch("/{conversation_id}")
     async def change(request: Request, conversation_id: str) -> dict[str, Any]:
+        history = await opened()
         owner = current_user(request).email
         body = await request.json() if await request.body() else {}
         if not isinstance(body, dict) or not set(body) <= {"title", "pinned"} or not body:
@@ -81,30 +85,33 @@ def conversations_router(services: Services) -> APIRouter:
         if ("title" in body and not isinstance(body["title"], str)) or (
                 "pinned" in body and not isinstance(body["pinned"], bool)):
             raise HTTPException(400, '"title" must be text and "pinned" true or false.')
-        if await history().meta(owner, conversation_id) is None:
+        if await history.meta(owner, conversation_id) is None:
             raise HTTPException(404, NOT_FOUND)
-        if "title" in body and not await history().rename(owner, conversation_id, body["title"]):
+        if "title" in body and not await history.rename(owner, conversation_id, body["title"]):
             raise HTTPException(400, "A title needs at least one character.")
         if "pinned" in body:
-            await history().pin(owner, conversation_id, body["pinned"])
-        meta = await history().meta(owner, conversation_id)
+            await history.pin(owner, conversation_id, body["pinned"])
+        meta = await history.meta(owner, conversation_id)
         assert meta is not None
         return meta_json(meta)
 
     @router.delete("/{conversation_id}")
     async def delete(request: Request, conversation_id: str) -> Response:
-        if not await history().delete(current_user(request).email, conversation_id):
+        history = await opened()
+        if not await history.delete(current_user(request).email, conversation_id):
             raise HTTPException(404, NOT_FOUND)
         return Response(status_code=204)
 
     @router.delete("")
     async def delete_all(request: Request) -> JSONResponse:
-        return JSONResponse({"deleted": await history().delete_all(current_user(request).email)})
+        history = await opened()
+        return JSONResponse({"deleted": await history.delete_all(current_user(request).email)})
 
     @router.get("/{conversation_id}/export.{ext}")
     async def export(request: Request, conversation_id: str, ext: Literal["txt", "md", "json"]) -> Response:
+        history = await opened()
         owner = current_user(request).email
-        view = await history().load(owner, conversation_id)
+        view = await history.load(owner, conversation_id)
         if view is None:
             raise HTTPException(404, NOT_FOUND)
         turns = [turn_of(user, reply) for user, reply in pairs(view.messages)]

@@ -1,0 +1,93 @@
+"""The conversation on the page: a session's turns rendered from their events, the live reply followed, a turn
+answered again shown in place of the one it replaced, and an earlier version shown on request (< i/n >).
+
+Turns come in groups of TURNS_PER_GROUP: adding one re-renders its group in the browser (a NiceGUI container
+is rendered again with all its children), not the whole conversation. Each turn has a container of its own,
+so a new version replaces it where it was.
+"""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from galaxy_chat.core.turn import Turn
+from galaxy_chat.ui.turn_view import TurnActions, TurnView
+from galaxy_chat.vocabulary.events import Event
+
+TURNS_PER_GROUP = 4
+
+
+class ConversationView:
+    def __init__(self, user_email: str, actions: TurnActions) -> None:
+        self.user_email = user_email
+        self.actions = actions
+        self.column = ui.column().classes("gc-main grow gap-3 px-2 pb-4").mark("conversation")
+        self.views: dict[str, TurnView] = {}
+        self.slots: dict[str, ui.column] = {}
+        self.last: TurnView | None = None
+        self.group: ui.column | None = None
+        self.group_size = 0
+
+    def clear(self) -> None:
+        self.column.clear()
+        self.views.clear()
+        self.slots.clear()
+        self.last, self.group, self.group_size = None, None, 0
+
+    def render(self, turns: list[Turn]) -> None:
+        """The turns so far, as they were (no toasts for old errors), the last one live."""
+        for turn in turns:
+            view = self._view(self._slot(turn.id), turn, live=False, last=turn is turns[-1])
+            for event in turn.events:
+                view.apply(event)
+            view.live = True
+
+    def turn_started(self, turn: Turn) -> None:
+        if self.last is not None:
+            self.last.not_last()
+        replaced = turn.earlier[-1].id if turn.earlier else None
+        slot = self.slots.pop(replaced, None) if replaced else None
+        if slot is not None:  # a new version of the last turn: in its place
+            self.views.pop(replaced, None)  # type: ignore[arg-type]
+            slot.clear()
+            self.slots[turn.id] = slot
+        else:
+            slot = self._slot(turn.id)
+        self._view(slot, turn, live=True, last=True)
+
+    def apply(self, turn: Turn, event: Event) -> None:
+        view = self.views.get(turn.id)
+        if view is not None and view.turn is turn:  # not while an earlier version is shown in its place
+            with self.column:  # for toasts
+                view.apply(event)
+
+    def show_version(self, newest: Turn, index: int) -> None:
+        versions = newest.versions
+        slot = self.slots.get(newest.id)
+        if slot is None or not 0 <= index < len(versions):
+            return
+        slot.clear()
+        shown = versions[index]
+        view = self._view(slot, shown, live=False, last=self.last is not None and self.last.newest is newest
+                          and shown is newest, newest=newest)
+        for event in shown.events:
+            view.apply(event)
+        view.live = True
+
+    def _slot(self, turn_id: str) -> ui.column:
+        if self.group is None or self.group_size >= TURNS_PER_GROUP:
+            with self.column:
+                self.group = ui.column().classes("w-full gap-3")
+            self.group_size = 0
+        self.group_size += 1
+        with self.group:
+            slot = self.slots[turn_id] = ui.column().classes("w-full gap-3")
+        return slot
+
+    def _view(self, slot: ui.column, turn: Turn, *, live: bool, last: bool, newest: Turn | None = None) -> TurnView:
+        with slot:
+            view = TurnView(turn, self.user_email, self.actions, live=live, newest=newest, last=last)
+        self.views[(newest or turn).id] = view
+        if last:
+            self.last = view
+        return view
