@@ -20,6 +20,7 @@ from galaxy_chat.core.limits import RateLimiter, RunSlots, SendRefused
 from galaxy_chat.core.model_choice import ModelChoice, default_model, model_choices, model_notice
 from galaxy_chat.core.session_log import SessionLogs, secrets_of
 from galaxy_chat.core.session_registry import SessionRegistry
+from galaxy_chat.core.titles import TitleWriter
 from galaxy_chat.core.tool_runner import NoTools
 from galaxy_chat.core.turn import SessionRules, Turn
 from galaxy_chat.data import DataSources, Retriever, context_block
@@ -56,6 +57,7 @@ class Services:
     retriever: Retriever  # policy-checked retrieval over `data`
     mcp: McpConnections  # the configured MCP servers, whose tools are in `tools` while connected
     history: History | None = None  # the conversation history, opened at start (`start_history`)
+    titles: TitleWriter | None = None
     sessions: SessionRegistry = field(init=False)
     limiter: RateLimiter = field(init=False)
     slots: RunSlots = field(init=False)
@@ -135,6 +137,7 @@ class Services:
             self.history = await History.open(self.settings.database_url.get_secret_value(),
                                               self.settings.data_dir, self.settings.history_retention_days)
             self.history.start()
+            self.titles = TitleWriter(self.history, self.models.provider)
         finally:  # pages wait for this (an async start-up handler runs beside the first requests)
             self._history_opened.set()
 
@@ -151,6 +154,8 @@ class Services:
                               self.rules_for(user), tool_names=self.tools_for(user), origin=origin)
         if self.history is not None and origin == "page":  # chats are kept; a command over HTTP only logged
             session.recorder = self.history.recorder(user.email, session.id)
+            if self.titles is not None:
+                self.titles.watch(session)
         return session
 
     async def restore_session(self, user: User, conversation_id: str) -> ChatSession | None:

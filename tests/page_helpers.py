@@ -9,7 +9,7 @@ from pathlib import Path
 from nicegui import ui
 from nicegui.testing.user import User
 
-from galaxy_chat.testing.llm_server import Reply, ScriptedServer, is_health_check
+from galaxy_chat.testing.llm_server import Reply, ScriptedServer, is_health_check, is_title_request
 from galaxy_chat.testing.llm_wire import openai_text
 from galaxy_chat.ui.streaming_markdown import StreamText
 
@@ -20,6 +20,8 @@ def model_file(tmp_path: Path, server: ScriptedServer, *extra: str) -> dict[str,
     The app's start-up health check is answered by a standing rule, so scripted replies go to the chat.
     """
     server.when(is_health_check, Reply(200, openai_text("Hi")))
+    # The background title request gets a refusal unless a test scripts a title: the first message stays the title.
+    server.when(is_title_request, Reply.json({"error": {"message": "no titles here"}}, status=400))
     path = tmp_path / "llms.yml"
     entries = [f"- name: Scripted\n  provider: openai\n  base_url: {server.base_url}/v1\n  api_key: sk-page-test\n"
                "  model_name: scripted-1\n  context_window: 8000\n", *extra]

@@ -56,6 +56,7 @@ class ChatSession:
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
         self.questions = Questions()  # what running tools have asked the person
+        self.title_listeners: list[Callable[[str], None]] = []  # told when the chat gets a better title
 
     @property
     def id(self) -> str:
@@ -78,7 +79,8 @@ class ChatSession:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def attach(self, listener: Listener, on_moved: Callable[[], None]) -> Callable[[], None]:
+    def attach(self, listener: Listener, on_moved: Callable[[], None],
+               on_title: Callable[[str], None] | None = None) -> Callable[[], None]:
         """Make `listener` the page that shows the session; the page shown before is told it moved.
 
         Call it in the same synchronous step as rendering `turns`: no event can slip in between.
@@ -89,9 +91,13 @@ class ChatSession:
             moved()
         self._attached = (listener, on_moved)
         self._listeners.append(listener)
+        if on_title is not None:
+            self.title_listeners.append(on_title)
         self.last_active = time.monotonic()
 
         def detach() -> None:
+            if on_title in self.title_listeners:
+                self.title_listeners.remove(on_title)  # type: ignore[arg-type]
             self._unsubscribe(listener)
             if self._attached is not None and self._attached[0] is listener:
                 self._attached = None
@@ -197,6 +203,13 @@ class ChatSession:
                 self._task.cancel()
             else:
                 self.engine.stop(self.conversation)
+
+    def retitled(self, title: str) -> None:
+        for listener in list(self.title_listeners):
+            try:
+                listener(title)
+            except Exception:  # a page that went away must not stop the others
+                log.exception("a title listener of session %s failed", self.id)
 
     def answer(self, question_id: str, action: str, content: dict[str, Any] | None) -> bool:
         """The person's answer to a running tool's question (a form); False when it is no longer open."""

@@ -140,3 +140,17 @@ def is_health_check(request: Recorded) -> bool:
     except ValueError:
         return False
     return body.get("max_tokens") == 3 and body.get("messages") == [{"role": "user", "content": "hi"}]
+
+
+def is_title_request(request: Recorded) -> bool:
+    """The app asking a model for a chat's title in the background (core/titles.py)."""
+    try:
+        messages = request.json().get("messages") or []
+    except ValueError:
+        return False
+    return bool(messages) and str(messages[0].get("content", "")).startswith("Write a title of at most six words")
+
+
+def is_chat_request(request: Recorded) -> bool:
+    """A request for a chat's reply: neither a health check nor a title request."""
+    return not is_health_check(request) and not is_title_request(request)

@@ -59,7 +59,7 @@ class ChatPage:
                 self.welcome = Welcome(self.services.settings.app_name, self.services.tools_for(self.user),
                                        self.model_notice(), self.send)
         self.chat.render(self.session.turns)
-        self.detach = self.session.attach(self.on_event, self.on_moved)
+        self.detach = self.session.attach(self.on_event, self.on_moved, self.on_retitled)
         self.model_select.set_value(self.session.model or None)
         self.drawer.show(self.session.tool_names, self.session.source_names, self.session.locked)
         self.history_panel.set_current(self.session.id if self.session.turns else "")
@@ -205,7 +205,7 @@ class ChatPage:
         ui.navigate.history.push(f"/c/{session.id}")
 
     async def chat_deleted(self, conversation_id: str) -> None:
-        if conversation_id == self.session.id:  # the open chat was deleted: start a fresh one
+        if conversation_id in (self.session.id, "*"):  # the open chat was deleted: start a fresh one
             await self.new_chat()
 
     async def regenerate(self) -> bool:
@@ -221,6 +221,9 @@ class ChatPage:
             ui.notify(str(refusal), type="warning", position="top")
             return False
         return True
+
+    def on_retitled(self, title: str) -> None:
+        self.history_panel.retitled(self.session.id, title)
 
     def show_version(self, newest: Turn, index: int) -> None:
         self.chat.show_version(newest, index)

@@ -41,6 +41,8 @@ class HistoryPanel:
         self.on_deleted = on_deleted
         self.cursor: str | None = None
         self.view = testid(HistoryList(), "history-panel")
+        testid(ui.button("Delete all my chats", on_click=self._confirm_delete_all).props(
+            "flat dense no-caps size=sm color=grey-6").classes("self-start"), "delete-all-chats")
         for name, handler in (("open", self._open), ("more", self._more), ("search", self._search),
                               ("rename", self._rename), ("pin", self._pin), ("remove", self._remove)):
             self.view.on(name, handler)
@@ -77,6 +79,24 @@ class HistoryPanel:
         items = [{**item, "title": title} if item["id"] == conversation_id else item
                  for item in self.view._props["items"]]
         self._set(items=items)
+
+    def _confirm_delete_all(self) -> None:
+        """A dialog, built when asked for: most people never open it, and elements cost every tab."""
+        with ui.dialog() as dialog, ui.card().classes("w-96 max-w-full"):
+            ui.label("Delete all your chats? This cannot be undone.").classes("text-subtitle1")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=dialog.delete).props("flat")
+
+                async def delete_all() -> None:
+                    dialog.delete()
+                    if self.history is not None:
+                        removed = await self.history.delete_all(self.owner)
+                        await self.load()
+                        await self.on_deleted("*")
+                        ui.notify(f"Deleted {removed} chats.", type="info", position="top")
+
+                testid(ui.button("Delete all", on_click=delete_all).props("color=negative"), "delete-all-confirm")
+        dialog.open()
 
     async def _open(self, event: GenericEventArguments) -> None:
         if isinstance(event.args, str):

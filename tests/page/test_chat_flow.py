@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 from nicegui import app, ui
 
-from galaxy_chat.testing.llm_server import Reply, is_health_check
+from galaxy_chat.testing.llm_server import Reply, is_chat_request, is_health_check
 from galaxy_chat.testing.llm_wire import openai_chunk, openai_text, openai_tool_calls
 from galaxy_chat.ui import page_header
 from tests.page_helpers import assistant_html, is_shown, model_file, send, wait_until_idle
@@ -24,7 +24,7 @@ async def test_a_streamed_reply_renders_as_markdown(simulated_app, llm_server, t
         await wait_until_idle(user)
         html = assistant_html(user)
         assert "<strong>bold</strong>" in html and "<li>one</li>" in html
-        chat = [r for r in llm_server.requests if not is_health_check(r)]
+        chat = [r for r in llm_server.requests if is_chat_request(r)]
         assert chat[0].json()["messages"][-1] == {"role": "user", "content": "Hello"}
 
 
@@ -51,7 +51,7 @@ async def test_a_tool_round_trip_shows_a_card_and_the_final_answer(simulated_app
         await wait_until_idle(user)
         await user.should_see("calculator", marker="tool-card")
         assert "The answer is 42." in assistant_html(user)
-        second = [r for r in llm_server.requests if not is_health_check(r)][1].json()["messages"]
+        second = [r for r in llm_server.requests if is_chat_request(r)][1].json()["messages"]
         assert second[-1]["role"] == "tool" and "42" in second[-1]["content"]
 
 
@@ -202,7 +202,7 @@ async def test_data_sources_add_context_and_show_citations(simulated_app, llm_se
         await wait_until_idle(user)
         await user.should_see("Sources used", marker="citations")
         await user.should_see("Product handbook")
-        asked = next(r for r in llm_server.requests if not is_health_check(r))
+        asked = next(r for r in llm_server.requests if is_chat_request(r))
         question = asked.json()["messages"][-1]["content"]
         assert "warranty" in question.lower() and "Product handbook" in question
         assert question.rstrip().endswith("How long is the warranty on laptops?")

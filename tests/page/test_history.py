@@ -7,7 +7,7 @@ import asyncio
 
 from nicegui import app, ui
 
-from galaxy_chat.testing.llm_server import Reply, is_health_check
+from galaxy_chat.testing.llm_server import Reply, is_chat_request, is_title_request
 from galaxy_chat.testing.llm_wire import openai_text
 from tests.page_helpers import assistant_html, is_shown, model_file, send, wait_until_idle
 
@@ -39,7 +39,7 @@ async def test_a_chat_is_saved_and_continues_after_a_restart(simulated_app, llm_
         assert "Zanzibar is an island." in assistant_html(user)
         await send(user, "And its capital?")
         await wait_until_idle(user)
-        asked = [r.json()["messages"] for r in llm_server.requests if not is_health_check(r)][-1]
+        asked = [r.json()["messages"] for r in llm_server.requests if is_chat_request(r)][-1]
         assert [m["content"] for m in asked[1:]] == ["Tell me about Zanzibar", "Zanzibar is an island.",
                                                      "And its capital?"]  # the whole context, in order
         await saved(user)
@@ -135,9 +135,32 @@ async def test_regenerate_and_edit_keep_the_earlier_versions(simulated_app, llm_
         await wait_until_idle(user)
         await user.should_see("Question one, edited", marker="message-user")
         await user.should_see("3/3", marker="version-number")
-        asked = [r.json()["messages"] for r in llm_server.requests if not is_health_check(r)][-1]
+        asked = [r.json()["messages"] for r in llm_server.requests if is_chat_request(r)][-1]
         assert [m["content"] for m in asked[1:]] == ["Question one, edited"]  # the replaced turns are not heard
         (chat,) = await saved(user)
         shown = (await user.http_client.get(f"/api/conversations/{chat['id']}")).json()["messages"]
         assert [m["text"] for m in shown] == ["Question one, edited", "Answer to the edit."]
         assert len(shown[0]["versions"]) == 2 and is_shown(user, "versions")
+
+
+async def test_the_model_gives_the_chat_a_better_title_and_all_chats_can_go(simulated_app, llm_server,
+                                                                           tmp_path) -> None:
+    llm_server.script(Reply(200, openai_text("Pack light clothes.")))
+    env = model_file(tmp_path, llm_server)
+    llm_server.rules.insert(0, (is_title_request, Reply(200, openai_text('"Packing for Zanzibar."'))))
+    async with simulated_app(**env) as user:
+        user.http_client.headers.update(ADA)
+        await user.open("/")
+        await send(user, "what should i pack for a week on zanzibar in june")
+        await wait_until_idle(user)
+        (panel,) = user.find(marker="history-panel").elements
+        for _ in range(100):
+            if panel.props["items"] and panel.props["items"][0]["title"] == "Packing for Zanzibar":
+                break
+            await asyncio.sleep(0.05)
+        assert panel.props["items"][0]["title"] == "Packing for Zanzibar"  # quotes and full stop removed
+        assert (await saved(user))[0]["title"] == "Packing for Zanzibar"
+        user.find(marker="delete-all-chats").click()
+        user.find(marker="delete-all-confirm").click()
+        await asyncio.sleep(0.3)
+        assert await saved(user) == [] and panel.props["items"] == []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nicegui import app
 
-from galaxy_chat.testing.llm_server import Reply, is_health_check
+from galaxy_chat.testing.llm_server import Reply, is_chat_request
 from galaxy_chat.testing.llm_wire import openai_text, openai_tool_calls
 from galaxy_chat.vocabulary.events import ToolCallProgress
 from tests.page_helpers import is_shown, model_file, send, shown_html, wait_until_idle
@@ -75,7 +75,7 @@ async def test_the_model_calls_an_mcp_tool_and_reads_its_result(simulated_app, l
         await wait_until_idle(user)
         await user.should_see("t__sales", marker="tool-card")
         assert is_shown(user, "widget-table")
-        chats = [r.json() for r in llm_server.requests if not is_health_check(r)]
+        chats = [r.json() for r in llm_server.requests if is_chat_request(r)]
         assert "t__sales" in [tool["function"]["name"] for tool in chats[0]["tools"]]
         tool_message = chats[1]["messages"][-1]
         assert tool_message["role"] == "tool" and "revenue" in tool_message["content"]

@@ -9,7 +9,7 @@ import httpx
 from nicegui import Client, app, core
 from nicegui.testing.user import User
 
-from galaxy_chat.testing.llm_server import Reply, is_health_check
+from galaxy_chat.testing.llm_server import Reply, is_chat_request
 from galaxy_chat.testing.llm_wire import openai_chunk, openai_text
 from tests.page_helpers import assistant_html, model_file, send, wait_until_idle
 
@@ -47,7 +47,7 @@ async def test_a_reload_mid_reply_shows_everything_and_generates_once(simulated_
         session = app.state.services.sessions.sessions()[0]
         replies = [line for line in log_lines(tmp_path, session.id) if line["type"] == "model_reply"]
         assert len(replies) == 1
-        assert len([r for r in llm_server.requests if not is_health_check(r)]) == 1  # generated once
+        assert len([r for r in llm_server.requests if is_chat_request(r)]) == 1  # generated once
 
 
 async def test_a_second_tab_takes_over_and_the_first_is_told(simulated_app, llm_server, tmp_path) -> None:
@@ -110,7 +110,7 @@ async def test_oversized_input_never_reaches_the_model(simulated_app, llm_server
         await send(user, "x" * 101)
         assert any("too long: 101 characters, the limit is 100" in m for m in user.notify.messages)
         await asyncio.sleep(0.2)
-        assert [r for r in llm_server.requests if not is_health_check(r)] == []
+        assert [r for r in llm_server.requests if is_chat_request(r)] == []
         (box,) = user.find(marker="chat-input").elements
         assert box.value == "x" * 101  # nothing is lost: the person can shorten it
 
@@ -127,7 +127,7 @@ async def test_switching_model_mid_session_continues_and_is_logged(simulated_app
         select.set_value("Other")
         await send(user, "Two")
         await wait_until_idle(user)
-        chat = [r.json() for r in llm_server.requests if not is_health_check(r)]
+        chat = [r.json() for r in llm_server.requests if is_chat_request(r)]
         assert [body["model"] for body in chat] == ["scripted-1", "other-1"]
         assert [m["content"] for m in chat[1]["messages"] if m["role"] == "user"] == ["One", "Two"]
         session = app.state.services.sessions.sessions()[0]
