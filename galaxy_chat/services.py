@@ -137,7 +137,8 @@ class Services:
             self.history = await History.open(self.settings.database_url.get_secret_value(),
                                               self.settings.data_dir, self.settings.history_retention_days)
             self.history.start()
-            self.titles = TitleWriter(self.history, self.models.provider)
+            if self.settings.titles_by_model:
+                self.titles = TitleWriter(self.history, self.models.provider)
         finally:  # pages wait for this (an async start-up handler runs beside the first requests)
             self._history_opened.set()
 

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     mcp_server_enabled: bool = Field(
         False, description="Serve the built-in tools to MCP clients at /mcp (behind the same identity checks)."
     )
+    titles_by_model: bool = Field(
+        True, description="After a chat's first reply, ask its model for a short title (else the first line stays)."
+    )
     retrieval_top_k: int = Field(4, ge=1, le=50, description="Most passages retrieved from data sources per question.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Server log level.")
     trusted_proxy_secret: SecretStr = Field(

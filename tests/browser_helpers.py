@@ -35,13 +35,15 @@ def scripted_model(tmp_path: Path) -> Iterator[tuple[ThreadedServer, dict[str, s
 
 
 @contextmanager
-def chromium_page(url: str, width: int = 1280, height: int = 900) -> Iterator[tuple[Any, list[str]]]:
+def chromium_page(url: str, width: int = 1280, height: int = 900,
+                  headers: dict[str, str] | None = None) -> Iterator[tuple[Any, list[str]]]:
     from playwright.sync_api import sync_playwright
 
     errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        context = browser.new_context(viewport={"width": width, "height": height}, extra_http_headers=headers)
+        page = context.new_page()
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url, wait_until="networkidle", timeout=30_000)

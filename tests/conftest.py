@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,6 +18,7 @@ from galaxy_chat.data.sample_database import build_sample_database
 from galaxy_chat.llm.provider import create_http_client
 from galaxy_chat.testing.app_process import SETTING_NAMES, AppProcess, free_port
 from galaxy_chat.testing.llm_server import ScriptedServer
+from galaxy_chat.testing.postgres import PostgresServer, find_bin_dir
 from tests.engine_helpers import Rig, rig_factory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,3 +124,15 @@ async def make(llm_server: ScriptedServer, tmp_path: Path) -> AsyncIterator[Call
     """`make(tools=..., model={...}, **settings)`: the real engine on the scripted server (tests/engine_helpers)."""
     async with rig_factory(llm_server, tmp_path) as factory:
         yield factory
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run (tests reset it); skipped outside CI when not installed."""
+    if find_bin_dir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (apt-get install postgresql): CI must run these tests")
+        pytest.skip("PostgreSQL is not installed here (no /usr/lib/postgresql/*/bin/initdb)")
+    server = PostgresServer().start()
+    yield server
+    server.cleanup()

@@ -51,7 +51,7 @@ from galaxy_chat.store.writer_ops import (
 log = logging.getLogger(__name__)
 
 FLUSH_S = 0.5  # streamed text reaches the database within about this long (the promise is 1 s)
-LEASE_S = 30.0
+LEASE_S = 10.0  # a reply whose writer died reads as interrupted this long after its last write
 RETRY_MAX_S = 5.0
 TRANSIENT_TYPES = frozenset({"status"})  # "still working" updates: not kept, they only renew the lease
 StoreOpener = Callable[[], Any]  # -> awaitable HistoryStore, called on the writer's own loop

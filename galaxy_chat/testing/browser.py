@@ -7,7 +7,7 @@ import asyncio
 import shutil
 import threading
 
-from galaxy_chat.testing.llm_server import Reply, ScriptedServer, is_health_check
+from galaxy_chat.testing.llm_server import Reply, ScriptedServer, is_health_check, is_title_request
 from galaxy_chat.testing.llm_wire import openai_text
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -26,6 +26,8 @@ class ThreadedServer:
         self.thread.start()
         asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
         self.server.when(is_health_check, Reply(200, openai_text("Hi")))
+        # A chat's title request is refused, so scripted replies go to the chat (the first line stays the title).
+        self.server.when(is_title_request, Reply.json({"error": {"message": "no titles here"}}, status=400))
 
     def script(self, *replies: Reply) -> None:
         self.loop.call_soon_threadsafe(self.server.script, *replies)

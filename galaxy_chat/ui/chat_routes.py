@@ -10,7 +10,9 @@ from starlette.responses import HTMLResponse
 
 from galaxy_chat.services import Services
 from galaxy_chat.ui.chat_page import ChatPage
+from galaxy_chat.ui.nicegui_internals import page_prefix
 from galaxy_chat.ui.page_assets import add_page_assets
+from galaxy_chat.ui.streaming_markdown import preload_html
 from galaxy_chat.web.identity import client_of, current_user
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ def register_chat_page(services: Services) -> None:
         user = current_user(request)
         log.info("page opened by %s from %s", user.email, client_of(request))
         await services.opened_history()
+        ui.add_head_html(preload_html(page_prefix(request)))
         page = ChatPage(services, user, client, services.sessions.active_for(user))
         await page.history_panel.load()
 
@@ -43,6 +46,7 @@ def register_chat_page(services: Services) -> None:
         if session is None:
             log.info("chat %s not found for %s", conversation_id[:MAX_ID], user.email)
             return HTMLResponse(NOT_FOUND_PAGE, status_code=404)
+        ui.add_head_html(preload_html(page_prefix(request)))
         page = ChatPage(services, user, client, session)
         await page.history_panel.load()
         return None

@@ -5,8 +5,17 @@ loudly when an upgrade of NiceGUI changes one). The page's script has its own li
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from nicegui import ui
+from starlette.requests import Request
+
+
+def page_prefix(request: Request) -> str:
+    """The path prefix NiceGUI puts in front of its own URLs in a page (a proxy's X-Forwarded-Prefix, made
+    safe to reflect, and the ASGI root path), as NiceGUI computes it."""
+    return quote(request.headers.get("X-Forwarded-Prefix", ""), safe="/:@!$&'()*+,;=%") + request.scope.get(
+        "root_path", "")
 
 
 def update_is_queued(element: ui.element) -> bool:

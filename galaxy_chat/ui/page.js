@@ -14,6 +14,15 @@ const niceGUI = {
     window.nextMessageId = messageId + 1;
     return true;
   },
+  // NiceGUI's plotly element resizes its plot from a ResizeObserver; when a chat is cleared, a callback
+  // already queued runs on the removed plot and Plotly rejects it ("Resize must be passed a displayed plot
+  // div element"). Once Plotly is loaded (a plot is on the page), such resizes are skipped.
+  quietPlotResize: () => import("nicegui-plotly").then(({ Plotly }) => {
+    if (Plotly.Plots.gcQuiet) return;
+    const resize = Plotly.Plots.resize;
+    Plotly.Plots.resize = (el) => (el && el.isConnected && el.offsetParent !== null ? resize(el) : Promise.resolve());
+    Plotly.Plots.gcQuiet = true;
+  }),
 };
 
 (() => {
@@ -83,9 +92,14 @@ const niceGUI = {
   };
   // Once per frame at most, however many changes came in it; scroll only when the page grew.
   let queued = false, height = 0;
+  let plotsQuieted = false;
   const settle = () => {
     queued = false;
     addCopyButtons();
+    if (!plotsQuieted && document.querySelector(".js-plotly-plot")) {
+      plotsQuieted = true;
+      niceGUI.quietPlotResize();
+    }
     const now = document.documentElement.scrollHeight;
     if (now === height) return;
     height = now;

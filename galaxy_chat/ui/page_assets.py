@@ -12,8 +12,6 @@ from pathlib import Path
 from nicegui import Client, ui
 from pygments.formatters import HtmlFormatter
 
-from galaxy_chat.ui.streaming_markdown import preload_html
-
 HERE = Path(__file__).parent
 
 
@@ -38,4 +36,3 @@ def add_page_assets() -> None:
         return
     ui.add_css(asset("page.css") + code_css(), shared=True)
     ui.add_body_html(scripts, shared=True)
-    ui.add_head_html(preload_html(), shared=True)

@@ -76,11 +76,12 @@ class StreamText(ui.element, component="stream_text.js"):
         send_to_page(self, "gc_text", message)
 
 
-def preload_html() -> str:
+def preload_html(prefix: str) -> str:
     """A head tag that fetches and compiles StreamText's module with the page. Otherwise NiceGUI loads it when
-    the first reply starts, and that reply's first update waits for the fetch. Relative: the page is served
-    at the root of whatever prefix a proxy adds."""
-    return f'<link rel="modulepreload" href="_nicegui/{__version__}/components/{StreamText.component.key}">'
+    the first reply starts, and that reply's first update waits for the fetch. `prefix`: what a proxy adds in
+    front of the app's paths (the page is at `/` or `/c/<id>`, so the path cannot be relative)."""
+    return (f'<link rel="modulepreload" href="{prefix}/_nicegui/{__version__}/components/'
+            f'{StreamText.component.key}">')
 
 
 class StreamingMarkdown:

@@ -160,9 +160,8 @@ class TurnView:
             ui.label(event.message).classes("text-body2")  # the user sentence; never `detail`
             if self.on_retry is not None and event.retryable:
                 retry = self.on_retry
-                ui.button("Retry", icon="refresh", on_click=lambda: retry(self.turn.text)).props(
-                    "flat dense no-caps color=negative"
-                ).mark("retry-button")
+                testid(ui.button("Retry", icon="refresh", on_click=lambda: retry(self.turn.text)).props(
+                    "flat dense no-caps color=negative"), "retry-button")
         if self.live:
             ui.notify(event.message, type="negative", position="top")
 

@@ -53,3 +53,16 @@ def check_disabled(user) -> None:
 
 def test_the_stream_component_is_served_from_the_path_the_page_preloads() -> None:
     assert StreamText.component is not None and StreamText.component.key.endswith("stream_text.js")
+
+
+def test_our_page_prefix_is_the_one_nicegui_puts_in_its_urls() -> None:
+    from nicegui.client import Client
+
+    source = inspect.getsource(Client)
+    assert "request.headers.get('X-Forwarded-Prefix', '')" in source and "request.scope.get('root_path', '')" in source
+
+
+def test_the_plot_element_still_resizes_as_page_js_expects() -> None:
+    plotly_js = (Path(nicegui.__file__).parent / "elements" / "plotly" / "plotly.js").read_text()
+    assert 'await import("nicegui-plotly")' in plotly_js and "this.Plotly.Plots.resize(this.$el)" in plotly_js
+    assert 'import("nicegui-plotly")' in PAGE_JS.split("const niceGUI = {", 1)[1].split("\n};", 1)[0]

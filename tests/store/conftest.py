@@ -4,26 +4,14 @@ is not installed; in CI a missing server fails them."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from galaxy_chat.store import open_store, upgrade
 from galaxy_chat.store.sql_store import SqlHistoryStore
-from galaxy_chat.testing.postgres import PostgresServer, find_bin_dir
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    if find_bin_dir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed (apt-get install postgresql): CI must run these tests")
-        pytest.skip("PostgreSQL is not installed here (no /usr/lib/postgresql/*/bin/initdb)")
-    server = PostgresServer().start()
-    yield server
-    server.cleanup()
+from galaxy_chat.testing.postgres import PostgresServer
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
