@@ -67,7 +67,7 @@ def _block(block: Any, name: str, widgets: list[Widget]) -> list[str]:
         if data is None:
             return [f"[{block.type} with invalid base64 data left out]"]
         kind = "image" if isinstance(block, types.ImageContent) else "audio"
-        if kind == "image" and image_type(data) is not None:  # shown when it is what it claims to be
+        if kind == "image" and image_type(data) == block.mime_type:  # shown when it is what it claims to be
             widgets.append(Image(data=data, alt=name))
         else:
             widgets.append(File(name=name + _EXTENSIONS.get(block.mime_type, ""), data=data, mime=block.mime_type))

@@ -78,8 +78,14 @@ def register_tools(mcp: MCPServer) -> None:
 
     @mcp.tool()
     def jpeg() -> ImageContent:
-        """An image that is not a PNG (bytes are not a real JPEG; only the MIME type matters here)."""
+        """An image that is not a PNG (a JPEG's opening bytes: what the page checks before showing it)."""
         return ImageContent(type="image", data=base64.b64encode(b"\xff\xd8\xff fake").decode(), mime_type="image/jpeg")
+
+    @mcp.tool()
+    def mislabelled() -> ImageContent:
+        """Bytes that claim to be a PNG and are not one."""
+        data = base64.b64encode(b"<svg onload=alert(1)>").decode()
+        return ImageContent(type="image", data=data, mime_type="image/png")
 
     @mcp.tool()
     def sales(months: int = 3) -> list[Sale]:

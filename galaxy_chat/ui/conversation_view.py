@@ -11,10 +11,12 @@ from __future__ import annotations
 from nicegui import ui
 
 from galaxy_chat.core.turn import Turn
+from galaxy_chat.ui.marks import testid
 from galaxy_chat.ui.turn_view import TurnActions, TurnView
 from galaxy_chat.vocabulary.events import Event
 
 TURNS_PER_GROUP = 4
+RECENT_TURNS = 10  # a long chat opens with its last turns; earlier ones come on request, a page at a time
 
 
 class ConversationView:
@@ -27,20 +29,46 @@ class ConversationView:
         self.last: TurnView | None = None
         self.group: ui.column | None = None
         self.group_size = 0
+        self.hidden: list[Turn] = []  # the earliest turns, not rendered yet
+        self.earlier: ui.button | None = None
 
     def clear(self) -> None:
         self.column.clear()
         self.views.clear()
         self.slots.clear()
-        self.last, self.group, self.group_size = None, None, 0
+        self.last, self.group, self.group_size, self.hidden, self.earlier = None, None, 0, [], None
 
     def render(self, turns: list[Turn]) -> None:
-        """The turns so far, as they were (no toasts for old errors), the last one live."""
-        for turn in turns:
-            view = self._view(self._slot(turn.id), turn, live=False, last=turn is turns[-1])
-            for event in turn.events:
-                view.apply(event)
-            view.live = True
+        """The turns so far, as they were (no toasts for old errors), the last one live; of a long chat, the
+        last RECENT_TURNS, with a button for the earlier ones."""
+        self.hidden = turns[:-RECENT_TURNS] if len(turns) > RECENT_TURNS else []
+        shown = turns[len(self.hidden):]
+        if self.hidden:
+            with self.column:
+                self.earlier = testid(ui.button("Show earlier messages", on_click=self.show_earlier).props(
+                    "flat dense no-caps").classes("self-center"), "show-earlier")
+        for turn in shown:
+            self._replay(self._slot(turn.id), turn, last=turn is turns[-1])
+
+    def show_earlier(self) -> None:
+        """The RECENT_TURNS turns before those shown, above them, in a group of their own."""
+        page, self.hidden = self.hidden[-RECENT_TURNS:], self.hidden[:-RECENT_TURNS]
+        with self.column:
+            block = ui.column().classes("w-full gap-3")
+        block.move(target_index=1 if self.hidden else 0)  # below the button while there are more
+        for turn in page:
+            with block:
+                slot = self.slots[turn.id] = ui.column().classes("w-full gap-3")
+            self._replay(slot, turn, last=False)
+        if not self.hidden and self.earlier is not None:
+            self.earlier.delete()
+            self.earlier = None
+
+    def _replay(self, slot: ui.column, turn: Turn, *, last: bool) -> None:
+        view = self._view(slot, turn, live=False, last=last)
+        for event in turn.events:
+            view.apply(event)
+        view.live = True
 
     def turn_started(self, turn: Turn) -> None:
         if self.last is not None:
@@ -72,7 +100,7 @@ class ConversationView:
                           and shown is newest, newest=newest)
         for event in shown.events:
             view.apply(event)
-        view.live = True
+        view.live = True  # (the newest version is replayed like any turn, so it shows its controls again)
 
     def _slot(self, turn_id: str) -> ui.column:
         if self.group is None or self.group_size >= TURNS_PER_GROUP:

@@ -112,6 +112,11 @@ export default {
     draw() {
       const list = this.$refs.list;
       if (!list) return;
+      // Rows are drawn again only when what they show changed: a row replaced between a press and its release
+      // would lose the click.
+      const drawn = JSON.stringify([this.items, this.hits, this.query, this.current]);
+      if (drawn === this.drawn) return;
+      this.drawn = drawn;
       list.replaceChildren();
       if (this.query) {
         if (!this.hits.length) list.appendChild(this.el("div", "gc-history-empty", "No chat matches."));

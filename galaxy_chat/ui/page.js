@@ -14,16 +14,15 @@ const niceGUI = {
     window.nextMessageId = messageId + 1;
     return true;
   },
-  // NiceGUI's plotly element resizes its plot from a ResizeObserver; when a chat is cleared, a callback
-  // already queued runs on the removed plot and Plotly rejects it ("Resize must be passed a displayed plot
-  // div element"). Once Plotly is loaded (a plot is on the page), such resizes are skipped.
-  quietPlotResize: () => import("nicegui-plotly").then(({ Plotly }) => {
-    if (Plotly.Plots.gcQuiet) return;
-    const resize = Plotly.Plots.resize;
-    Plotly.Plots.resize = (el) => (el && el.isConnected && el.offsetParent !== null ? resize(el) : Promise.resolve());
-    Plotly.Plots.gcQuiet = true;
-  }),
 };
+
+// NiceGUI's plotly element resizes its plot from a ResizeObserver without waiting on the promise; a callback that
+// runs while its plot is removed or hidden (a chat cleared or swapped) makes Plotly reject that promise ("Resize
+// must be passed a displayed plot div element"). Nothing is lost: that one rejection is not an error.
+window.addEventListener("unhandledrejection", event => {
+  const reason = event.reason && event.reason.message || String(event.reason);
+  if (reason.startsWith("Resize must be passed a displayed plot div")) event.preventDefault();
+});
 
 (() => {
   // Changes to streaming replies ("gc_text", see stream_text.js) are taken from the moment the socket
@@ -92,14 +91,9 @@ const niceGUI = {
   };
   // Once per frame at most, however many changes came in it; scroll only when the page grew.
   let queued = false, height = 0;
-  let plotsQuieted = false;
   const settle = () => {
     queued = false;
     addCopyButtons();
-    if (!plotsQuieted && document.querySelector(".js-plotly-plot")) {
-      plotsQuieted = true;
-      niceGUI.quietPlotResize();
-    }
     const now = document.documentElement.scrollHeight;
     if (now === height) return;
     height = now;

@@ -32,7 +32,9 @@ async def test_results_become_text_and_widgets() -> None:
         assert isinstance(image.widgets[0], Image) and image.widgets[0].data.startswith(b"\x89PNG")
         assert "image/png" in image.text and "a dot" in image.text
         jpeg = await mcp.call("t", "jpeg")
-        assert isinstance(jpeg.widgets[0], File) and jpeg.widgets[0].mime == "image/jpeg"
+        assert isinstance(jpeg.widgets[0], Image) and jpeg.widgets[0].data.startswith(b"\xff\xd8\xff")
+        mislabelled = await mcp.call("t", "mislabelled")  # not what it claims: a download, never shown
+        assert isinstance(mislabelled.widgets[0], File) and mislabelled.widgets[0].mime == "image/png"
 
         resources = await mcp.call("t", "resources")
         kinds = [type(w).__name__ for w in resources.widgets]

@@ -9,6 +9,7 @@ from nicegui import app, ui
 
 from galaxy_chat.testing.llm_server import Reply, is_chat_request, is_title_request
 from galaxy_chat.testing.llm_wire import openai_text
+from galaxy_chat.ui.conversation_view import RECENT_TURNS
 from tests.page_helpers import assistant_html, is_shown, model_file, send, wait_until_idle
 
 ADA = {"X-EMAIL-USER": "ada@example.com"}
@@ -164,3 +165,28 @@ async def test_the_model_gives_the_chat_a_better_title_and_all_chats_can_go(simu
         user.find(marker="delete-all-confirm").click()
         await asyncio.sleep(0.3)
         assert await saved(user) == [] and panel.props["items"] == []
+
+
+async def test_a_long_chat_opens_with_its_last_turns_and_shows_earlier_ones_on_request(simulated_app) -> None:
+    total = 2 * RECENT_TURNS + 3  # two pages of earlier turns, the second short
+    async with simulated_app(MESSAGES_PER_MINUTE="100") as user:
+        user.http_client.headers.update(ADA)
+        await user.open("/")
+        for n in range(total):
+            await send(user, f"/calc {n}+1000")
+            await wait_until_idle(user)
+        (chat,) = await saved(user)
+        await user.open(f"/c/{chat['id']}")
+        assert len(user.find(marker="message-user").elements) == RECENT_TURNS
+        await user.should_see(f"/calc {total - 1}+1000")
+        await user.should_not_see(f"/calc {total - RECENT_TURNS - 1}+1000")
+        user.find(marker="show-earlier").click()
+        await asyncio.sleep(0.1)
+        assert len(user.find(marker="message-user").elements) == 2 * RECENT_TURNS
+        user.find(marker="show-earlier").click()
+        await asyncio.sleep(0.1)
+        (conversation,) = user.find(marker="conversation").elements
+        texts = [element.text for element in conversation.descendants()  # in the page's order
+                 if isinstance(element, ui.label) and element.text.startswith("/calc")]
+        assert texts == [f"/calc {n}+1000" for n in range(total)]  # all of them, in order
+        await user.should_not_see(marker="show-earlier")
