@@ -11,6 +11,7 @@ from typing import Literal, Protocol
 from galaxy_chat.vocabulary.users import User
 
 Kind = Literal["tool", "data_source", "model", "mcp_server"]
+ADMINS_GROUP = "admins"  # its members see /admin and may read /metrics
 
 
 class Policy(Protocol):
@@ -37,3 +38,13 @@ class AllowAll:
 
     def can_use(self, user: User, kind: Kind, name: str) -> bool:
         return True
+
+    def is_admin(self, user: User) -> bool:
+        """Without a permissions file only the test-mode user is an admin (so the quick start shows /admin)."""
+        return user.test_mode
+
+
+def is_admin(policy: Policy, user: User) -> bool:
+    """Whether `user` may see the admin page and the metrics. A policy without `is_admin` has no admins."""
+    check = getattr(policy, "is_admin", None)
+    return bool(check(user)) if callable(check) else False

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from access.policy import Kind
+from access.policy import ADMINS_GROUP, Kind
 from galaxy_chat.vocabulary.users import User, normalise_email
 from galaxy_chat.yaml_config import load_yaml, read_text, validation_problem
 
@@ -124,6 +124,10 @@ class YamlPolicy:
             allowed = allowed or self.can_use(user, "mcp_server", server)
             denied = denied or any(_matches(server, group.deny["mcp_servers"]) for group in groups)
         return allowed and not denied
+
+    def is_admin(self, user: User) -> bool:
+        """A member of the `admins` group (matched by its members or domains like any group)."""
+        return any(group.name == ADMINS_GROUP and group.has_member(user.email) for group in self.groups)
 
     def _permitted(self, user: User, kind: Kind, available: Iterable[str]) -> list[str]:
         return [name for name in available if self.can_use(user, kind, name)]

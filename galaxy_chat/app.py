@@ -7,20 +7,28 @@ middleware between tests and re-run the main file.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
-from nicegui import app, ui
+from nicegui import Client, app, ui
 
 from access.policy import Policy
 from galaxy_chat.llm.llms_file import LoadedModels
+from galaxy_chat.observability import metrics, tracing
+from galaxy_chat.observability.log_format import uvicorn_options
+from galaxy_chat.observability.loop_lag import LoopLagTimer
 from galaxy_chat.services import Services
 from galaxy_chat.settings import Settings
+from galaxy_chat.ui.admin_page import register_admin_page
 from galaxy_chat.ui.chat_routes import register_chat_page
+from galaxy_chat.web.admin_api import admin_router
 from galaxy_chat.web.commands_api import commands_router
 from galaxy_chat.web.conversations_api import conversations_router
 from galaxy_chat.web.data_api import data_router
+from galaxy_chat.web.http_metrics import HttpMetricsMiddleware
 from galaxy_chat.web.identity import IdentityMiddleware
 from galaxy_chat.web.mcp_endpoint import mount_mcp_endpoint
+from galaxy_chat.web.metrics_api import metrics_router
 from galaxy_chat.web.readiness import default_readiness, readiness_router
 from galaxy_chat.web.sessions_api import sessions_router
 
@@ -31,6 +39,8 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
     """`models` and `policy` are the already loaded configuration (loaded from settings when None)."""
     services = Services.build(settings, models, policy)
     app.add_middleware(IdentityMiddleware, settings=settings)
+    app.add_middleware(HttpMetricsMiddleware, routes=lambda: app.routes)  # outermost: refusals count too
+    observe(services)
     readiness = default_readiness(settings)
     # Background health checks never delay start-up; their results appear in /ready.
     readiness.add("models", services.health.readiness_check)
@@ -47,15 +57,31 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
     app.include_router(commands_router(services))  # POST /api/commands: a /command over HTTP
     app.include_router(sessions_router(services))
     app.include_router(conversations_router(services))
+    app.include_router(admin_router(services))  # GET /admin/usage.csv: admins only
     if settings.mcp_server_enabled:
         mount_mcp_endpoint(app, services)
     app.state.services = services  # for routes added by extensions, and for tests
     app.include_router(readiness_router(settings, readiness, services.health))
+    app.include_router(metrics_router(settings, services.policy))  # GET /metrics: METRICS_TOKEN or an admin
     if settings.disable_websocket:
         log.info("DISABLE_WEBSOCKET is set: serving the HTTP API only, no chat page")
     else:
         register_chat_page(services)
+        register_admin_page(services)  # /admin: the admins group only
     return services
+
+
+def observe(services: Services) -> None:
+    """Metrics read at scrape time, the event-loop lag timer, and traces when OTEL_* asks for them (the
+    OpenTelemetry SDK reads those variables itself, so they are not Settings)."""
+    metrics.watch_gauge(metrics.OPEN_PAGES, lambda: sum(1 for c in Client.instances.values()
+                                                        if c.has_socket_connection))
+    metrics.watch_gauge(metrics.LIVE_SESSIONS, lambda: len(services.sessions.sessions()))
+    timer = LoopLagTimer()
+    app.on_startup(timer.start)
+    app.on_shutdown(timer.stop)
+    if tracing.configure(os.environ):
+        app.on_shutdown(tracing.shutdown)
 
 
 def run_options(settings: Settings) -> dict[str, Any]:
@@ -78,6 +104,7 @@ def run_options(settings: Settings) -> dict[str, Any]:
         # UnoCSS instead of the Tailwind runtime, same class names (Tailwind 3's): Tailwind's in-browser compiler
         # scanned every change of the page, a new turn cost the browser ~10 ms more before its first token.
         "unocss": "wind3",
+        **uvicorn_options(settings.log_format),
     }
 
 

@@ -15,6 +15,7 @@ from galaxy_chat.llm.llms_file import ModelConfigError, load_models
 from galaxy_chat.mcp.mcp_tools import check_names
 from galaxy_chat.mcp.server_config import McpConfigError
 from galaxy_chat.mcp.servers_file import load_mcp_servers
+from galaxy_chat.observability.log_format import configure_logging as configure_log_format
 from galaxy_chat.settings import Settings, SettingsError, load_settings
 from galaxy_chat.store import commands as store_commands
 from galaxy_chat.store.errors import StoreError
@@ -50,9 +51,7 @@ def startup_problem(settings: Settings) -> str | None:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    configure_log_format(settings.log_level, settings.log_format)  # LOG_FORMAT=json: one JSON object per line
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # the MCP client's: a line per request otherwise
 
 

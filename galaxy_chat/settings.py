@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     )
     retrieval_top_k: int = Field(4, ge=1, le=50, description="Most passages retrieved from data sources per question.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Server log level.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Server log lines as readable text, or json: one JSON object per line."
+    )
+    metrics_token: SecretStr = Field(
+        SecretStr(""), description="Bearer token that may read /metrics (secret; empty: only admins may read it)."
+    )
     trusted_proxy_secret: SecretStr = Field(
         SecretStr(""), description="When set, requests must carry this value in X-Proxy-Secret."
     )
@@ -132,6 +138,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("llm_base_url", "ollama_base_url")
     @classmethod

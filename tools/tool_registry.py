@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Protocol
 
 import tools as tools_package
+from galaxy_chat.observability import metrics, tracing
 from galaxy_chat.settings import Settings
 from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
 from tools.base import ArgumentsError, CallIO, Tool, ToolContext, ToolResult
@@ -150,6 +151,13 @@ class BoundTools:
         }
 
     async def run(self, call: ToolCall, io: CallIO | None = None) -> ToolResult:
+        began = time.monotonic()
+        with tracing.span("tool.call", **{"galaxy_chat.tool": call.name}):
+            result = await self._run(call, io)
+        metrics.record_tool(call.name, time.monotonic() - began, result.is_error)
+        return result
+
+    async def _run(self, call: ToolCall, io: CallIO | None) -> ToolResult:
         tool = self.tool(call.name)
         if tool is None or call.name not in self.allowed or not self.context.policy.can_use(
             self.context.user, "tool", call.name
@@ -176,6 +184,7 @@ class BoundTools:
         try:
             result = await asyncio.wait_for(tool.run(args, context), timeout)
         except TimeoutError:
+            metrics.TOOL_TIMEOUTS.labels(*metrics.tool_labels(tool.name)).inc()
             return ToolResult.error(f"The tool {tool.name} timed out after {timeout:g} s and was stopped.")
         except Exception as exc:
             detail = traceback.format_exc()

@@ -25,6 +25,8 @@ from galaxy_chat.core.limits import BUSY, SendRefused, clean_message
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.tool_io import Questions
 from galaxy_chat.core.turn import Listener, SessionRules, Turn
+from galaxy_chat.observability import tracing
+from galaxy_chat.observability.log_format import current_session
 from galaxy_chat.vocabulary.events import Done, Error, Event, Sources, Usage
 from galaxy_chat.vocabulary.users import User
 from galaxy_chat.vocabulary.widgets import CallTool
@@ -238,7 +240,8 @@ class ChatSession:
         text = turn.text
         if self.source_names and self.rules.retrieve is not None:
             try:
-                passages, block = await self.rules.retrieve(turn.text, self.source_names)
+                with tracing.span("retrieval", **{"galaxy_chat.sources": len(self.source_names)}):
+                    passages, block = await self.rules.retrieve(turn.text, self.source_names)
             except Exception:  # answering without the sources beats not answering
                 log.exception("retrieval failed in session %s", self.id)
                 passages, block = [], ""
@@ -254,11 +257,15 @@ class ChatSession:
 
     async def _run(self, turn: Turn) -> None:
         direct = turn.direct  # logged here: the engine logs only what a model answers
+        current_session.set(self.id)  # this task's log lines name the session (LOG_FORMAT=json)
         try:
-            async for event in self._events_for(turn):
-                if direct:
-                    self.log.event(event)
-                self._publish(turn, event)
+            with tracing.reply_span(self.id, "command" if direct else "model") as span:
+                async for event in self._events_for(turn):
+                    if direct:
+                        self.log.event(event)
+                    elif type(event) is Error:
+                        tracing.mark_error(span, event.kind)
+                    self._publish(turn, event)
         except asyncio.CancelledError:
             self._publish(turn, Done(Usage(), 0.0, None, 0, stopped=True))
         except Exception as exc:  # the engine turns faults into events; this is the last safety net

@@ -17,11 +17,13 @@ from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.system_prompt import DEFAULT_PATH, load_system_prompt
 from galaxy_chat.core.tool_io import Questions
 from galaxy_chat.core.tool_runner import ToolRunner
+from galaxy_chat.observability.replies import ReplyWatch
 from galaxy_chat.settings import Settings
 from galaxy_chat.vocabulary.events import (
     Done,
     Error,
     Event,
+    TextDelta,
     Usage,
 )
 
@@ -86,12 +88,16 @@ class ChatEngine:
         reply = Reply(self.settings, conversation, log, tools or self.tools, self._running.__len__,
                        questions or Questions())
         self._running[session_id] = reply
+        watch = ReplyWatch(model_name)
         try:
             # aclosing: when our consumer closes us, the inner generator must clean up now, not at GC time.
             async with aclosing(reply.run(user_text, model_name, self._provider_for)) as events:
                 async for event in events:
+                    if type(event) is not TextDelta:  # metrics at event boundaries, never per token
+                        watch.see(event)
                     yield event
         finally:
+            watch.close()
             self._running.pop(session_id, None)
 
     def log_for(self, conversation: Conversation) -> SessionLog:

@@ -58,6 +58,28 @@ class FeedbackLog:
         data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
         await asyncio.to_thread(self._append, data)
 
+    async def recent(self, limit: int = 500) -> list[dict[str, Any]]:
+        """The last `limit` records, oldest first (the admin page): only the file's tail is read."""
+        return await asyncio.to_thread(self._tail, limit)
+
+    def _tail(self, limit: int) -> list[dict[str, Any]]:
+        try:
+            with self.path.open("rb") as file:
+                size = file.seek(0, os.SEEK_END)
+                file.seek(max(0, size - limit * (MAX_TEXT + 400)))  # a line is at most a comment and its fields
+                lines = file.read().splitlines()[-limit:]
+        except FileNotFoundError:
+            return []
+        records = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:  # the first line of the tail may be cut: skip it
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records
+
     def _append(self, data: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:

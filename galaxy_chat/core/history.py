@@ -22,6 +22,7 @@ from galaxy_chat.store import (
     open_store,
     upgrade,
 )
+from galaxy_chat.store.usage import UsageReport
 from galaxy_chat.store.writer import HistoryWriter
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,10 @@ class History:
 
     async def delete_all(self, owner: str) -> int:
         return await self.store.delete_all(owner)
+
+    async def usage(self, since: datetime, until: datetime) -> UsageReport:
+        """Everyone's usage over a period, for admins only (the admin page asks after its own check)."""
+        return await self.store.usage(since, until)
 
     # ---- retention and shutdown ------------------------------------------------------------------------
 

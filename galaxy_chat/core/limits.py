@@ -10,6 +10,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
+from galaxy_chat.observability import metrics
+
 RefusalKind = Literal["empty", "too_long", "rate_limited", "busy", "not_permitted", "locked"]
 BUSY = "Another of your requests is still running: wait for it to finish or stop it first."
 
@@ -54,6 +56,7 @@ class RateLimiter:
         while window and now - window[0] >= 60:
             window.popleft()
         if len(window) >= self.per_minute:
+            metrics.RATE_LIMITED.inc()
             wait = max(1, int(60 - (now - window[0]) + 0.999))
             raise SendRefused(f"You have sent {self.per_minute} messages in the last minute. "
                               f"You can send again in {wait} s.", "rate_limited")

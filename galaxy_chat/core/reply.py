@@ -21,6 +21,7 @@ from galaxy_chat.core.tool_runner import FinishedCall, ToolRunner, run_timed
 from galaxy_chat.llm.errors import FaultKind, LLMError
 from galaxy_chat.llm.messages import ChatRequest, Message, StreamDone, TextPiece
 from galaxy_chat.llm.provider import Provider
+from galaxy_chat.observability import tracing
 from galaxy_chat.settings import Settings
 from galaxy_chat.vocabulary.events import (
     Done,
@@ -212,7 +213,9 @@ class Reply:
     async def _pump(self, provider: Provider, request: ChatRequest) -> None:
         stream = provider.stream(request)
         try:
-            await pump(stream, self.queue.put_nowait, self.replies)
+            with tracing.span("llm.call", **{"galaxy_chat.model": provider.config.name,
+                                             "galaxy_chat.round": self.rounds}):
+                await pump(stream, self.queue.put_nowait, self.replies)
         except Exception as exc:
             self.queue.put_nowait(exc)
         finally:

@@ -34,7 +34,8 @@ SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,128}$")  # what secrets.token_urlsafe
 
 def secrets_of(settings: Settings, models: Iterable[ModelConfig] = ()) -> list[str]:
     """Every secret value the logs must never show: the settings' secrets and each model's API key."""
-    values = [settings.llm_api_key.get_secret_value(), settings.trusted_proxy_secret.get_secret_value()]
+    values = [settings.llm_api_key.get_secret_value(), settings.trusted_proxy_secret.get_secret_value(),
+              settings.metrics_token.get_secret_value()]
     values += [model.api_key.get_secret_value() for model in models]
     return [value for value in values if value]
 

@@ -21,6 +21,7 @@ from galaxy_chat.llm.errors import FaultKind, LLMError
 from galaxy_chat.llm.messages import ProviderDelta, TextPiece
 from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.provider import CONNECT_TIMEOUT_S
+from galaxy_chat.observability import metrics
 from galaxy_chat.vocabulary.tool_calls import ToolCall
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ async def with_retries(
             if started or not exc.kind.retryable or number == MAX_TRIES - 1:
                 raise
             delay = backoff_s(number, exc.retry_after)
+            metrics.record_retry(model, exc.kind.value)
             log.warning("model %s: %s; retry %d in %.2f s", model, exc.detail, number + 1, delay)
             await asyncio.sleep(delay)
         finally:

@@ -20,6 +20,7 @@ from galaxy_chat.mcp.call_scope import ACTIVE_CALL, ActiveCall, ElicitFn, LogFn,
 from galaxy_chat.mcp.connection import ServerConnection, describe
 from galaxy_chat.mcp.outcome import McpOutcome
 from galaxy_chat.mcp.results import outcome_from_result
+from galaxy_chat.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ async def run_call(
             return McpOutcome.error(f"`{label}` failed: {describe(exc)}", _since(started))
         if result is None:
             log.warning("mcp %s/%s: timed out after %g s", config.id, tool, timeout)
+            metrics.TOOL_TIMEOUTS.labels("mcp", metrics.bounded("server", config.id)).inc()
             return McpOutcome.error(f"`{label}` timed out after {timeout:g} s (the server was asked to stop)",
                                     _since(started))
         outcome = outcome_from_result(result, label=label, max_chars=config.max_result_chars)

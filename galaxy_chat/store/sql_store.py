@@ -35,6 +35,7 @@ from galaxy_chat.store.types import (
     SearchHit,
     StoredMessage,
 )
+from galaxy_chat.store.usage import UsageReport, usage_report
 
 MAX_PAGE = 100
 PURGE_BATCH = 200
@@ -225,6 +226,11 @@ class SqlHistoryStore:
                     return removed
                 await conn.execute(delete(conversations).where(c.id.in_(ids)))
                 removed += len(ids)
+
+    async def usage(self, since: datetime, until: datetime) -> UsageReport:
+        """Replies, tokens, tool calls and errors of everyone between `since` and `until` (the admin page)."""
+        async with self.engine.connect() as conn:
+            return await usage_report(conn, since, until)
 
     async def import_session_logs(self, log_dir: Path) -> ImportReport:
         return await import_logs(self, log_dir)

@@ -159,4 +159,6 @@ class HistoryStore(Protocol):
 
     async def import_session_logs(self, log_dir: Path) -> ImportReport: ...
 
+    async def usage(self, since: datetime, until: datetime) -> Any: ...  # a store.usage.UsageReport
+
     async def close(self) -> None: ...

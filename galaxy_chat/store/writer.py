@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from galaxy_chat.observability import metrics
 from galaxy_chat.store.migrate import open_store
 from galaxy_chat.store.threads import new_message_id, text_part
 from galaxy_chat.store.types import TEXT, HistoryStore
@@ -175,6 +176,7 @@ class HistoryWriter:
         asyncio.run(self._run())
 
     def _set_health(self, healthy: bool) -> None:
+        metrics.HISTORY_HEALTHY.set(int(healthy))
         if healthy == self._healthy:
             return
         self._healthy = healthy
@@ -270,6 +272,7 @@ class HistoryWriter:
                     backoff = self.flush_s
                     self._set_health(True)
                 except Exception as exc:  # the database is away (or cannot be opened yet): keep the rows, retry
+                    metrics.HISTORY_FAILURES.inc()
                     retry_at, backoff = time.monotonic() + backoff, min(backoff * 2, self.retry_max_s)
                     if self._healthy:
                         log.warning("history store unreachable (%s): keeping %d rows in memory, retrying",
@@ -284,13 +287,14 @@ class HistoryWriter:
             await store.close()
 
     async def _write(self, store: HistoryStore) -> None:
-        while self._ops:
-            op = self._ops[0]
-            try:
-                await op.run(store)
-            except Exception as exc:
-                if is_transient(exc):
-                    raise
-                log.warning("history writer dropped a %s it could not write: %s", type(op).__name__, exc)
-            self._ops.popleft()
-            self._queued -= op.size()
+        with metrics.timed(metrics.HISTORY_WRITES, bool(self._ops)):  # idle flushes are not writes
+            while self._ops:
+                op = self._ops[0]
+                try:
+                    await op.run(store)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    log.warning("history writer dropped a %s it could not write: %s", type(op).__name__, exc)
+                self._ops.popleft()
+                self._queued -= op.size()

@@ -15,6 +15,7 @@ from galaxy_chat.core.history_recorder import title_from
 from galaxy_chat.core.limits import SendRefused
 from galaxy_chat.core.turn import Turn
 from galaxy_chat.services import Services
+from galaxy_chat.ui.admin_page import admin_link
 from galaxy_chat.ui.conversation_view import ConversationView
 from galaxy_chat.ui.export_menu import export_menu
 from galaxy_chat.ui.feedback_views import feedback_button, thumbs
@@ -102,6 +103,7 @@ class ChatPage:
                         "new-chat-button"), "New chat")
             export_menu(lambda: self.session, settings.app_name).props("flat round dense")
             feedback_button(self.general_feedback).props("flat round dense")
+            admin_link(self.services, self.user)
             hint(testid(ui.button(icon="tune", on_click=self.drawer.drawer.toggle).props("flat round dense"),
                         "chat-settings-button"), "Tools and data sources of this chat")
         self.chat = ConversationView(self.user.email, self.turn_actions)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 EMAIL_HEADER = "x-email-user"
 SECRET_HEADER = "x-proxy-secret"
-PUBLIC_PATHS = frozenset({"/health"})
+PUBLIC_PATHS = frozenset({"/health", "/metrics"})  # /metrics checks identity or its token itself
 SOCKET_PREFIX = "/_nicegui_ws/"
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from galaxy_chat.observability import metrics
 from tools.sandbox import runner as sandbox_runner
 from tools.sandbox.bwrap import SANDBOX_ENV, Bwrap
 from tools.sandbox.child_io import Capture, Child, Report, drain, feed_stdin, parse_report, read_fd, spawn, tree_size
@@ -169,6 +170,7 @@ class PythonSandbox:
     async def run(self, code: str) -> RunOutcome:
         if self.active is None:
             raise SandboxUnavailable(self.startup_warning() or "the sandbox is disabled")
+        metrics.SANDBOX_RUNS.labels(self.active).inc()
         async with self._slots:
             return await self._run(code)
 

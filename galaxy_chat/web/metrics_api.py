@@ -1,0 +1,46 @@
+"""`GET /metrics`: this replica's Prometheus metrics, for a scraper with METRICS_TOKEN as a bearer token or
+a person of the `admins` group (through the proxy, like every other route). Never public: 401 without either,
+403 for a signed-in person who is not an admin. The identity middleware lets the path through so a scraper
+need not pose as the proxy; the same identity check runs here instead."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from access.policy import Policy, is_admin
+from galaxy_chat.observability import metrics
+from galaxy_chat.settings import Settings
+from galaxy_chat.web.identity import IdentityMiddleware, Rejection
+
+METRICS_PATH = "/metrics"
+
+
+def metrics_router(settings: Settings, policy: Policy) -> APIRouter:
+    router = APIRouter()
+    token = settings.metrics_token.get_secret_value().encode()
+    identity = IdentityMiddleware(lambda *_: None, settings)  # type: ignore[arg-type,return-value]  # its check only
+
+    def refused(status: int, detail: str) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="metrics"'} if status == 401 else None
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+    @router.get(METRICS_PATH, include_in_schema=False)
+    async def read_metrics(request: Request) -> Response:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            if token and hmac.compare_digest(presented.strip().encode(), token):
+                body, content_type = metrics.exposition()
+                return Response(body, media_type=content_type)
+            return refused(401, "The metrics token is wrong.")
+        verdict = identity.identify(request)
+        if isinstance(verdict, Rejection):
+            return refused(verdict.status, verdict.detail)
+        if not is_admin(policy, verdict):
+            return refused(403, "Only admins may read the metrics.")
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    return router
