@@ -21,14 +21,14 @@ from galaxy_chat.services import Services
 from galaxy_chat.settings import Settings
 from galaxy_chat.ui.admin_page import register_admin_page
 from galaxy_chat.ui.chat_routes import register_chat_page
-from galaxy_chat.web.admin_api import admin_router
+from galaxy_chat.web.admin_api import add_admin_routes
 from galaxy_chat.web.commands_api import commands_router
 from galaxy_chat.web.conversations_api import conversations_router
 from galaxy_chat.web.data_api import data_router
 from galaxy_chat.web.http_metrics import HttpMetricsMiddleware
 from galaxy_chat.web.identity import IdentityMiddleware
 from galaxy_chat.web.mcp_endpoint import mount_mcp_endpoint
-from galaxy_chat.web.metrics_api import metrics_router
+from galaxy_chat.web.metrics_api import add_metrics_route
 from galaxy_chat.web.readiness import default_readiness, readiness_router
 from galaxy_chat.web.sessions_api import sessions_router
 
@@ -57,12 +57,12 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
     app.include_router(commands_router(services))  # POST /api/commands: a /command over HTTP
     app.include_router(sessions_router(services))
     app.include_router(conversations_router(services))
-    app.include_router(admin_router(services))  # GET /admin/usage.csv: admins only
+    add_admin_routes(app, services)  # GET /admin/usage.csv: admins only
     if settings.mcp_server_enabled:
         mount_mcp_endpoint(app, services)
     app.state.services = services  # for routes added by extensions, and for tests
     app.include_router(readiness_router(settings, readiness, services.health))
-    app.include_router(metrics_router(settings, services.policy))  # GET /metrics: METRICS_TOKEN or an admin
+    add_metrics_route(app, settings, services.policy)  # GET /metrics: METRICS_TOKEN or an admin
     if settings.disable_websocket:
         log.info("DISABLE_WEBSOCKET is set: serving the HTTP API only, no chat page")
     else:

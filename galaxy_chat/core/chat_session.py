@@ -258,6 +258,7 @@ class ChatSession:
     async def _run(self, turn: Turn) -> None:
         direct = turn.direct  # logged here: the engine logs only what a model answers
         current_session.set(self.id)  # this task's log lines name the session (LOG_FORMAT=json)
+        log.info("turn %s: %s", turn.id, "a command" if direct else f"a reply of {turn.model or '(no model)'}")
         try:
             with tracing.reply_span(self.id, "command" if direct else "model") as span:
                 async for event in self._events_for(turn):

@@ -8,7 +8,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from access.policy import is_admin
@@ -53,10 +53,9 @@ def table_rows(report: UsageReport, table: str) -> tuple[list[str], list[list[st
     return titles, rows
 
 
-def admin_router(services: Services) -> APIRouter:
-    router = APIRouter()
+def add_admin_routes(app: FastAPI, services: Services) -> None:
+    """Routes of the app itself, not an included router: each include nests FastAPI's lifespan once more."""
 
-    @router.get("/admin/usage.csv", include_in_schema=False)
     async def usage_csv(request: Request, days: int = 7, table: str = "model") -> Response:
         if not is_admin(services.policy, current_user(request)):
             return JSONResponse({"detail": "Only admins may export usage."}, status_code=403)
@@ -75,4 +74,4 @@ def admin_router(services: Services) -> APIRouter:
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    return router
+    app.add_api_route("/admin/usage.csv", usage_csv, methods=["GET"], include_in_schema=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from access.policy import Policy, is_admin
@@ -18,8 +18,8 @@ from galaxy_chat.web.identity import IdentityMiddleware, Rejection
 METRICS_PATH = "/metrics"
 
 
-def metrics_router(settings: Settings, policy: Policy) -> APIRouter:
-    router = APIRouter()
+def add_metrics_route(app: FastAPI, settings: Settings, policy: Policy) -> None:
+    """A route of the app itself, not an included router: each include nests FastAPI's lifespan once more."""
     token = settings.metrics_token.get_secret_value().encode()
     identity = IdentityMiddleware(lambda *_: None, settings)  # type: ignore[arg-type,return-value]  # its check only
 
@@ -27,7 +27,6 @@ def metrics_router(settings: Settings, policy: Policy) -> APIRouter:
         headers = {"WWW-Authenticate": 'Bearer realm="metrics"'} if status == 401 else None
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
-    @router.get(METRICS_PATH, include_in_schema=False)
     async def read_metrics(request: Request) -> Response:
         scheme, _, presented = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer":
@@ -43,4 +42,4 @@ def metrics_router(settings: Settings, policy: Policy) -> APIRouter:
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
-    return router
+    app.add_api_route(METRICS_PATH, read_metrics, methods=["GET"], include_in_schema=False)
