@@ -3,8 +3,10 @@
 # dependencies): hadolint (Dockerfile), shellcheck (scripts), actionlint and the GitHub-workflow schema
 # (.github/workflows), Docker Compose v2 itself (compose.yaml, each profile) and the compose-spec schema,
 # the devcontainer schema (deploy/schemas), and each Kubernetes overlay rendered by kubectl's kustomize and
-# validated against the Kubernetes API schemas (kubernetes-validate, strict). Each step is bounded by
-# `timeout` and prints its duration; any finding exits non-zero.
+# validated against the Kubernetes API schemas (kubernetes-validate, strict), and the monitoring files
+# (deploy/observability) with promtool from Debian's `prometheus` package: the alert rules, their unit tests and
+# the compose Prometheus configuration. Each step is bounded by `timeout` and prints its duration; any finding
+# exits non-zero.
 set -euo pipefail
 SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/.."
@@ -77,6 +79,16 @@ render_and_validate() {
   rm -rf "$out"
 }
 
+prometheus_config() {  # promtool wants the files the configuration names: check a copy that points at temporaries
+  local out
+  out=$(mktemp -d /tmp/galaxy-chat-prom.XXXXXX)
+  cp deploy/observability/alerts.yml "$out/"
+  echo "token" >"$out/metrics_token"
+  sed -e "s#/etc/prometheus/#$out/#; s#/run/secrets/#$out/#" deploy/observability/prometheus.yml >"$out/prometheus.yml"
+  promtool check config "$out/prometheus.yml" || { rm -rf "$out"; return 1; }
+  rm -rf "$out"
+}
+
 if [ "${1:-}" = --run ]; then shift; "$@"; exit; fi
 
 TOTAL_START=$(date +%s.%N)
@@ -106,5 +118,14 @@ step "devcontainer.json against deploy/schemas/devcontainer.schema.json" 60 \
 
 # --- Kubernetes ---------------------------------------------------------------------------------------------
 step "kustomize base and overlays, validate against Kubernetes $K8S_VERSION (strict)" 180 render_and_validate
+
+# --- monitoring ---------------------------------------------------------------------------------------------
+command -v promtool >/dev/null || fail "promtool is missing (apt-get install prometheus)"
+step "promtool check rules deploy/observability/alerts.yml" 60 promtool check rules deploy/observability/alerts.yml
+step "promtool test rules deploy/observability/alerts_test.yml" 60 \
+  promtool test rules deploy/observability/alerts_test.yml
+step "promtool check config deploy/observability/prometheus.yml" 60 prometheus_config
+step "the Grafana dashboard parses as JSON" 60 \
+  python3 -m json.tool deploy/observability/grafana-dashboard.json /dev/null
 
 echo "lint-config: all passed in $(elapsed "$TOTAL_START") s"

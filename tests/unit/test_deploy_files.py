@@ -170,12 +170,15 @@ def test_compose_profiles() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
     assert {name: service["profiles"] for name, service in services.items()} == {
-        "app": ["prod"], "dev": ["dev"], "ollama": ["ollama"], "redis": ["scale"]}
+        "app": ["prod"], "dev": ["dev"], "ollama": ["ollama"], "redis": ["scale"], "prometheus": ["scale"],
+        "grafana": ["scale"]}
     assert services["app"]["env_file"] == [{"path": ".env", "required": False}]
     assert {"/app/logs", "/app/data"} <= {volume.split(":")[1] for volume in services["app"]["volumes"]}
     assert services["dev"]["environment"]["TEST_MODE"] == "true"
     assert all(port.startswith("127.0.0.1:") for port in services["dev"]["ports"])
     assert "healthcheck" in services["app"]
+    for monitor in ("prometheus", "grafana"):  # on this host only, like the app
+        assert all(port.startswith("127.0.0.1:") for port in services[monitor]["ports"])
 
 
 def test_devcontainer() -> None:
