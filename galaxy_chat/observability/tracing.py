@@ -37,7 +37,6 @@ def configure(environ: Mapping[str, str]) -> bool:
     if _state["tracer"] is not None or not wanted(environ):
         return _state["tracer"] is not None
     # Imported here: a deployment without OTLP pays nothing for the SDK at start or per reply.
-    from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -46,8 +45,8 @@ def configure(environ: Mapping[str, str]) -> bool:
     attributes = {} if environ.get("OTEL_SERVICE_NAME") else {"service.name": SERVICE_NAME}
     provider = TracerProvider(resource=Resource.create(attributes))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
-    _state.update(tracer=trace.get_tracer("galaxy_chat"), provider=provider)
+    # Our own provider, not the process-wide one: shutdown() really ends it, and a later configure() starts anew.
+    _state.update(tracer=provider.get_tracer("galaxy_chat"), provider=provider)
     log.info("tracing: exporting spans over OTLP/HTTP")
     return True
 
