@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     titles_by_model: bool = Field(
         True, description="After a chat's first reply, ask its model for a short title (else the first line stays)."
     )
+    upload_max_mb: int = Field(50, ge=1, le=10_000, description="Largest file a person may upload to a chat (MB).")
+    upload_max_files_per_chat: int = Field(
+        20, ge=1, le=1000, description="Most files one chat may hold; a further upload is refused."
+    )
+    upload_max_mb_per_user: int = Field(
+        500, ge=1, le=1_000_000, description="Most MB of uploaded files one person may keep across all chats."
+    )
     retrieval_top_k: int = Field(4, ge=1, le=50, description="Most passages retrieved from data sources per question.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Server log level.")
     log_format: Literal["text", "json"] = Field(

@@ -169,7 +169,8 @@ class ChatSession:
     def _replacing(self, last: Turn, text: str, action: CallTool | None) -> Turn:
         self.turns.pop()
         self.conversation.truncate(last.history_start)  # the model hears the new version only
-        return Turn(text=text, model=self.model, action=action, earlier=[*last.earlier, replace(last, earlier=[])])
+        return Turn(text=text, model=self.model, action=action, attachments=last.attachments,
+                    earlier=[*last.earlier, replace(last, earlier=[])])
 
     def _admit(self, text: str, action: CallTool | None) -> str:
         """The text as it may be sent, after every check (SendRefused when one says no)."""

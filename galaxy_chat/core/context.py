@@ -15,6 +15,7 @@ from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.vocabulary.tool_calls import ToolSpec
 
 CHARS_PER_TOKEN = 3
+IMAGE_TOKENS = 1_000  # what providers charge for an image of a usual size, roughly (OpenAI: 85-1,105; Anthropic ~1,600)
 MESSAGE_OVERHEAD = 4  # role markers and separators every chat format adds around a message
 DEFAULT_REPLY_RESERVE = 1024  # room left for the reply when the model has no max_tokens
 
@@ -24,7 +25,7 @@ def count_chars(text: str) -> int:
 
 
 def estimate_tokens(message: Message) -> int:
-    tokens = MESSAGE_OVERHEAD + count_chars(message.content)
+    tokens = MESSAGE_OVERHEAD + count_chars(message.content) + IMAGE_TOKENS * len(message.images)
     for call in message.tool_calls:
         tokens += MESSAGE_OVERHEAD + count_chars(call.name) + count_chars(call.arguments)
     return tokens

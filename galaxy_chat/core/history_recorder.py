@@ -21,6 +21,7 @@ from galaxy_chat.core.turn import Turn
 
 TITLE_CHARS = 60
 ACTION_PART = "turn_action"  # the first part of a reply to a widget's button: which tool, with what
+ATTACHMENTS_PART = "attachments"  # the first part of a reply to a message sent with files: which files
 NOT_KEPT = (ToolCallProgress, ToolCallLog)  # shown while running (or only logged): not part of the record
 
 
@@ -60,6 +61,8 @@ class SessionRecorder:
         self.replies[turn.id] = reply
         if turn.action is not None:
             reply.part({"type": ACTION_PART, **turn.action.model_dump(mode="json")})
+        if turn.attachments:
+            reply.part({"type": ATTACHMENTS_PART, "files": [file.model_dump(mode="json") for file in turn.attachments]})
 
     def event(self, turn: Turn, event: Event) -> None:
         reply = self.replies.get(turn.id)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.history import History
 from galaxy_chat.core.history_rebuild import replay_turn
-from galaxy_chat.core.history_recorder import ACTION_PART
+from galaxy_chat.core.history_recorder import ACTION_PART, ATTACHMENTS_PART
 from galaxy_chat.core.turn import Turn
 from galaxy_chat.store import ConversationView, MessageStatus, StoredMessage
+from galaxy_chat.vocabulary.attachments import Attachment
 from galaxy_chat.vocabulary.event_json import decode
 from galaxy_chat.vocabulary.events import Done, Error, Event, Usage
 from galaxy_chat.vocabulary.widgets import CallTool
@@ -23,15 +24,18 @@ INTERRUPTED = "This reply was interrupted: the server stopped before it was fini
 def turn_of(user: StoredMessage, reply: StoredMessage | None) -> Turn:
     events: list[Event] = []
     action: CallTool | None = None
+    attachments: list[Attachment] = []
     for part in reply.parts if reply is not None else []:
         if part.get("type") == ACTION_PART:
             action = CallTool.model_validate({key: value for key, value in part.items() if key != "type"})
+        elif part.get("type") == ATTACHMENTS_PART:
+            attachments = [Attachment.model_validate(file) for file in part.get("files", [])]
         elif (event := decode(part)) is not None:
             events.append(event)
     if reply is None or reply.status in (MessageStatus.INTERRUPTED, MessageStatus.STREAMING):
         events += [Error(INTERRUPTED, kind="interrupted"), Done(Usage(), 0.0, None, 0, stopped=True)]
     turn = Turn(text=user.text, model=(reply.model if reply is not None else user.model), at=user.created_at,
-                events=events, action=action)
+                events=events, action=action, attachments=attachments)
     turn.user_message_id, turn.parent_message_id = user.id, user.parent_id
     turn.reply_message_id = reply.id if reply is not None else None
     return turn

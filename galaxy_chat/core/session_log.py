@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.settings import Settings
@@ -33,8 +34,11 @@ SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,128}$")  # what secrets.token_urlsafe
 
 
 def secrets_of(settings: Settings, models: Iterable[ModelConfig] = ()) -> list[str]:
-    """Every secret value the logs must never show: the settings' secrets and each model's API key."""
+    """Every secret value the logs must never show: the settings' secrets (the history database's URL and its
+    password too), and each model's API key."""
+    database_url = settings.database_url.get_secret_value()
     values = [settings.llm_api_key.get_secret_value(), settings.trusted_proxy_secret.get_secret_value(),
+              database_url, unquote(urlsplit(database_url).password or ""),
               settings.metrics_token.get_secret_value()]
     values += [model.api_key.get_secret_value() for model in models]
     return [value for value in values if value]

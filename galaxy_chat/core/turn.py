@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from access.policy import Kind
 from galaxy_chat.core.commands import ServerSummary, is_command
 from galaxy_chat.core.limits import RateLimiter, RunSlots
+from galaxy_chat.vocabulary.attachments import Attachment
 from galaxy_chat.vocabulary.events import Done, Event
 from galaxy_chat.vocabulary.passages import Passage
 from galaxy_chat.vocabulary.widgets import CallTool
@@ -29,6 +30,7 @@ class Turn:
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     events: list[Event] = field(default_factory=list)
     action: CallTool | None = None  # a tool the person called directly (a widget's button), not a message
+    attachments: list[Attachment] = field(default_factory=list)  # the files sent with the message
     earlier: list[Turn] = field(default_factory=list)  # the versions it replaced (regenerate, edit), oldest first
     history_start: int = 0  # where its messages begin in the model's history (what a new version takes back)
     # Its place in the history store (set as it is recorded, or when a stored chat is opened again):

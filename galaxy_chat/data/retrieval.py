@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from access.policy import Policy
 from galaxy_chat.data.data_sources import DataSources
-from galaxy_chat.data.search_index import Hit, SourceUnavailable
+from galaxy_chat.data.search_index import Hit, SearchIndex, SourceUnavailable
 from galaxy_chat.vocabulary.passages import Passage
 from galaxy_chat.vocabulary.users import User
 
@@ -102,24 +102,31 @@ class Retriever:
 
     def _search_source(self, source_id: str, terms: list[str]) -> list[Passage]:
         source = self.sources.sources[source_id]
-        hits = self.sources.search(source_id, match_expression(terms), CANDIDATES_PER_SOURCE)
-        if not hits:
-            return []
-        total, frequency, holds = self.sources.index.term_statistics(source_id, terms, [hit.rowid for hit in hits])
-        weights = {term: _idf(total, frequency[term]) for term in terms}
-        whole = sum(weights.values()) or 1.0
-        best = min(hit.bm25 for hit in hits)
+        self.sources.sync(source_id)
         return [
             Passage(source_id=source_id, source_name=source.title, kind=source.kind, title=hit.title,
-                    location=hit.location, text=hit.text, score=round(self._score(hit, best, holds, weights, whole), 4))
-            for hit in hits
+                    location=hit.location, text=hit.text, score=score)
+            for hit, score in scored_hits(self.sources.index, source_id, terms)
         ]
 
-    @staticmethod
-    def _score(hit: Hit, best: float, holds: dict[int, set[str]], weights: dict[str, float], whole: float) -> float:
-        coverage = sum(weights[term] for term in holds.get(hit.rowid, ())) / whole
-        relative = hit.bm25 / best if best < 0 else 1.0
-        return coverage * (0.5 + 0.5 * relative)
+
+def scored_hits(index: SearchIndex, source_id: str, terms: list[str]) -> list[tuple[Hit, float]]:
+    """bm25's best passages of one source for `terms` (from `query_terms`), each with the score of this
+    module's docstring: comparable with the scores of other sources."""
+    hits = index.search(source_id, match_expression(terms), CANDIDATES_PER_SOURCE)
+    if not hits:
+        return []
+    total, frequency, holds = index.term_statistics(source_id, terms, [hit.rowid for hit in hits])
+    weights = {term: _idf(total, frequency[term]) for term in terms}
+    whole = sum(weights.values()) or 1.0
+    best = min(hit.bm25 for hit in hits)
+    return [(hit, round(_score(hit, best, holds, weights, whole), 4)) for hit in hits]
+
+
+def _score(hit: Hit, best: float, holds: dict[int, set[str]], weights: dict[str, float], whole: float) -> float:
+    coverage = sum(weights[term] for term in holds.get(hit.rowid, ())) / whole
+    relative = hit.bm25 / best if best < 0 else 1.0
+    return coverage * (0.5 + 0.5 * relative)
 
 
 def _neutralise(text: str) -> str:

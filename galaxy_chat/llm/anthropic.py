@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -36,7 +37,11 @@ def content_blocks(message: Message) -> list[dict[str, Any]]:
             {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content,
              "is_error": message.is_error}
         ]
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": message.content}] if message.content else []
+    blocks: list[dict[str, Any]] = [  # images first: Anthropic's advice for image questions
+        {"type": "image", "source": {"type": "base64", "media_type": image.mime,
+                                     "data": base64.b64encode(image.data).decode()}} for image in message.images]
+    if message.content:
+        blocks.append({"type": "text", "text": message.content})
     for call in message.tool_calls:
         blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": tool_input(call.arguments)})
     return blocks

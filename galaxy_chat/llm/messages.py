@@ -14,10 +14,19 @@ from galaxy_chat.vocabulary.tool_calls import ToolCall, ToolSpec
 Role = Literal["system", "user", "assistant", "tool"]
 
 
+@dataclass(frozen=True)
+class ImagePart:
+    """An image the person attached, for a model that can see (`vision: true`): its bytes and MIME type."""
+
+    mime: str
+    data: bytes
+
+
 @dataclass
 class Message:
     role: Role
     content: str = ""
+    images: list[ImagePart] = field(default_factory=list)  # user messages only, for vision models
     tool_calls: list[ToolCall] = field(default_factory=list)  # assistant messages only
     tool_call_id: str | None = None  # tool messages only: which call this answers
     name: str | None = None  # tool messages only: the tool's name

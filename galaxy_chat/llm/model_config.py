@@ -22,6 +22,7 @@ class ModelConfig(BaseModel):
     context_window: int = Field(8192, gt=0, description="Tokens the model accepts; the context is trimmed to fit.")
     timeout_s: float = Field(120.0, gt=0, description="Longest wait between two chunks of a reply.")
     headers: dict[str, str] = Field(default_factory=dict)
+    vision: bool = Field(False, description="The model can see images: attached images are sent to it.")
     unavailable_reason: str = Field("", description="Why the model cannot be used (e.g. a missing variable).")
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.messages import ChatRequest, Message, ProviderDelta, StreamDone, TextPiece
+from galaxy_chat.llm.messages import ChatRequest, ImagePart, Message, ProviderDelta, StreamDone, TextPiece
 from galaxy_chat.llm.model_config import ModelConfig
 from galaxy_chat.llm.streaming import PartialCall, assembled, json_payload, sse_events, with_retries
 from galaxy_chat.vocabulary.events import Usage
@@ -30,7 +31,14 @@ def wire_message(message: Message) -> dict[str, Any]:
                 for call in message.tool_calls
             ],
         }
+    if message.images:  # OpenAI's content parts; Ollama's OpenAI-compatible endpoint takes the same
+        return {"role": message.role, "content": [{"type": "text", "text": message.content}, *(
+            {"type": "image_url", "image_url": {"url": data_url(image)}} for image in message.images)]}
     return {"role": message.role, "content": message.content}
+
+
+def data_url(image: ImagePart) -> str:
+    return f"data:{image.mime};base64,{base64.b64encode(image.data).decode()}"
 
 
 @dataclass

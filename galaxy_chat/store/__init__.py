@@ -23,6 +23,7 @@ from galaxy_chat.store.migrate import open_store, upgrade
 from galaxy_chat.store.types import (
     ConversationMeta,
     ConversationView,
+    FileRecord,
     HistoryStore,
     ImportReport,
     ListItem,
@@ -41,6 +42,7 @@ __all__ = [
     "DatabaseTooNew",
     "DatabaseUnavailable",
     "DatabaseUnreadable",
+    "FileRecord",
     "HistoryStore",
     "HistoryWriter",
     "ImportReport",

@@ -7,6 +7,7 @@ search_docs    what search looks in: a title row per chat and a row per finished
                indexes it with an FTS5 table kept in step by triggers, PostgreSQL with a generated
                tsvector column and a GIN index (both made by the migration, not declared here).
 search_owners  SQLite only: the slot that gives each owner's search rows their own id range.
+files          one row per file uploaded to a chat (its bytes live on disk, see galaxy_chat/files)
 
 The migrations in migrations/versions/ create these; this module is what the queries are written against.
 """
@@ -121,3 +122,20 @@ search_owners = Table(
     Column("slot", BigInteger, nullable=False, unique=True),
 )
 Index("ix_search_docs_owner", search_docs.c.owner)
+
+files = Table(
+    "files", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", String(320), nullable=False),
+    Column("conversation_id", String(64), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("message_id", String(64), nullable=True),  # the message it was sent with, once sent
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("meta", Text, nullable=False, server_default="{}"),  # JSON: rows, columns, pages, table name ...
+)
+Index("ix_files_conversation", files.c.conversation_id, files.c.created_at)
+Index("ix_files_owner", files.c.owner)

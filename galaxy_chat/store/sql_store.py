@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from galaxy_chat.store import file_rows
 from galaxy_chat.store import messages as msg
 from galaxy_chat.store.engine import WRITE
 from galaxy_chat.store.errors import NotFound
@@ -28,6 +29,7 @@ from galaxy_chat.store.threads import new_message_id, now_or, thread
 from galaxy_chat.store.types import (
     ConversationMeta,
     ConversationView,
+    FileRecord,
     ImportReport,
     ListItem,
     ListPage,
@@ -234,3 +236,40 @@ class SqlHistoryStore:
 
     async def import_session_logs(self, log_dir: Path) -> ImportReport:
         return await import_logs(self, log_dir)
+
+    # -- files uploaded to chats (file_rows.py); their bytes on disk are galaxy_chat/files' business --------
+
+    async def add_file(self, record: FileRecord) -> None:
+        """Raises NotFound unless the conversation is the owner's and not deleted."""
+        async with self.write() as conn:
+            await file_rows.add_file(conn, record)
+
+    async def list_files(self, owner: str, conversation_id: str) -> list[FileRecord]:
+        async with self.engine.connect() as conn:
+            return await file_rows.list_files(conn, owner, conversation_id)
+
+    async def get_file(self, owner: str, file_id: str) -> FileRecord | None:
+        async with self.engine.connect() as conn:
+            return await file_rows.get_file(conn, owner, file_id)
+
+    async def attach_files(self, owner: str, file_ids: Sequence[str], message_id: str) -> int:
+        async with self.write() as conn:
+            return await file_rows.attach_files(conn, owner, file_ids, message_id)
+
+    async def delete_file(self, owner: str, file_id: str) -> bool:
+        async with self.write() as conn:
+            return await file_rows.delete_file(conn, owner, file_id)
+
+    async def delete_files(self, owner: str, conversation_id: str) -> int:
+        async with self.write() as conn:
+            return await file_rows.delete_files(conn, owner, conversation_id)
+
+    async def file_usage(self, owner: str) -> int:
+        """Bytes of all the owner's uploaded files."""
+        async with self.engine.connect() as conn:
+            return await file_rows.file_usage(conn, owner)
+
+    async def conversations_with_files(self) -> set[str]:
+        """Ids of every conversation that still has a file row (what purge leaves; see Uploads.sweep)."""
+        async with self.engine.connect() as conn:
+            return await file_rows.conversations_with_files(conn)

@@ -98,6 +98,23 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class FileRecord:
+    """A file uploaded to a chat, as the store keeps it (its bytes are on disk, see galaxy_chat/files)."""
+
+    id: str
+    owner: str
+    conversation_id: str
+    name: str  # the display name, already sanitised; never used as a path
+    kind: str  # table, document, image, text or other
+    mime: str  # decided from the content
+    size: int
+    sha256: str
+    created_at: datetime
+    message_id: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. rows, columns, pages, table name
+
+
+@dataclass(frozen=True)
 class ImportReport:
     imported: list[str]  # conversation ids created
     skipped: list[str]  # already in the store, or not a chat (no user, no message)
@@ -158,6 +175,22 @@ class HistoryStore(Protocol):
     async def purge(self, retention_days: int | None, now: datetime | None = None) -> int: ...
 
     async def import_session_logs(self, log_dir: Path) -> ImportReport: ...
+
+    async def add_file(self, record: FileRecord) -> None: ...
+
+    async def list_files(self, owner: str, conversation_id: str) -> list[FileRecord]: ...
+
+    async def get_file(self, owner: str, file_id: str) -> FileRecord | None: ...
+
+    async def attach_files(self, owner: str, file_ids: Sequence[str], message_id: str) -> int: ...
+
+    async def delete_file(self, owner: str, file_id: str) -> bool: ...
+
+    async def delete_files(self, owner: str, conversation_id: str) -> int: ...
+
+    async def file_usage(self, owner: str) -> int: ...
+
+    async def conversations_with_files(self) -> set[str]: ...
 
     async def usage(self, since: datetime, until: datetime) -> Any: ...  # a store.usage.UsageReport
 

@@ -17,7 +17,8 @@ import pytest
 from pydantic import BaseModel
 
 from galaxy_chat.core import session_log
-from galaxy_chat.core.session_log import REDACTED, SessionLogs
+from galaxy_chat.core.session_log import REDACTED, SessionLogs, secrets_of
+from galaxy_chat.settings import load_settings
 from galaxy_chat.testing.llm_server import Reply
 from galaxy_chat.testing.llm_wire import openai_text, openai_tool_calls
 from galaxy_chat.vocabulary.events import Error, TextDelta, ToolCallFinished
@@ -78,6 +79,15 @@ def test_secrets_are_redacted_everywhere_even_json_escaped(logs: SessionLogs) ->
     assert lines[0]["text"] == f"KEY={REDACTED}"
     assert lines[1]["detail"] == f"sent {REDACTED} to the server"
     assert lines[1]["traceback"] == f"x {REDACTED} y"
+
+
+def test_the_history_databases_password_is_a_secret_of_the_logs(tmp_path: Path) -> None:
+    settings = load_settings(None, database_url="postgresql://chat:pa%3Fss-w0rd@db.internal:5432/history")
+    writer = SessionLogs(tmp_path, secrets_of(settings))
+    writer.open(SESSION).write("error", detail="could not reach postgresql://chat:pa?ss-w0rd@db.internal")
+    writer.close()
+    raw = (tmp_path / f"{SESSION}.jsonl").read_text()
+    assert "pa?ss-w0rd" not in raw and "pa%3Fss-w0rd" not in raw and REDACTED in raw
 
 
 def test_a_secret_split_across_streamed_deltas_is_still_redacted(logs, monkeypatch) -> None:
