@@ -19,6 +19,7 @@ from galaxy_chat.ui.chat_routes import register_chat_page
 from galaxy_chat.web.commands_api import commands_router
 from galaxy_chat.web.conversations_api import conversations_router
 from galaxy_chat.web.data_api import data_router
+from galaxy_chat.web.files_api import files_router
 from galaxy_chat.web.identity import IdentityMiddleware
 from galaxy_chat.web.mcp_endpoint import mount_mcp_endpoint
 from galaxy_chat.web.readiness import default_readiness, readiness_router
@@ -47,6 +48,7 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
     app.include_router(commands_router(services))  # POST /api/commands: a /command over HTTP
     app.include_router(sessions_router(services))
     app.include_router(conversations_router(services))
+    app.include_router(files_router(services))  # POST /api/uploads/{chat}, GET /api/files/{id}
     if settings.mcp_server_enabled:
         mount_mcp_endpoint(app, services)
     app.state.services = services  # for routes added by extensions, and for tests

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
@@ -46,6 +47,16 @@ class CallIO(Protocol):
         or ("cancel", None); no answer within `timeout_s` declines."""
 
 
+class ChatFiles(Protocol):
+    """The files the person attached to this chat, for the tools that work on them (sql_query, python)."""
+
+    def table_database(self) -> Path | None:
+        """The chat's SQLite database of its table files (open it read-only), or None while it has none."""
+
+    async def sandbox_files(self) -> list[tuple[str, Path]]:
+        """(name, path on disk) of each file of the chat: what a sandbox shows under /data."""
+
+
 class ArgumentsError(ValueError):
     """The arguments do not fit the tool's schema; the message says how, for the model to correct itself."""
 
@@ -60,6 +71,7 @@ class ToolContext:
     settings: Settings
     policy: Policy
     io: CallIO | None = None
+    files: ChatFiles | None = None  # the chat's attached files (absent outside a chat, or without uploads)
 
 
 class Tool(ABC):
