@@ -117,7 +117,7 @@ class Services:
     def tool_binder(self, user: User) -> Callable[[str, list[str]], BoundTools]:
         def bind(session_id: str, selected: list[str]) -> BoundTools:
             context = ToolContext(user=user, session_id=session_id, settings=self.settings, policy=self.policy,
-                                  files=self.files_of(user, session_id))
+                                  files=self.uploads.for_chat(user.email, session_id) if self.uploads else None)
             return self.tools.bind(context, selected)
 
         return bind

@@ -48,13 +48,17 @@ class CallIO(Protocol):
 
 
 class ChatFiles(Protocol):
-    """The files the person attached to this chat, for the tools that work on them (sql_query, python)."""
+    """The files uploaded to the chat a call belongs to (galaxy_chat.files.Uploads.for_chat makes one)."""
 
-    def table_database(self) -> Path | None:
-        """The chat's SQLite database of its table files (open it read-only), or None while it has none."""
+    @property
+    def workspace(self) -> Path:
+        """Where a python run's private view of them is made (beside them, so hard links work)."""
 
     async def sandbox_files(self) -> list[tuple[str, Path]]:
-        """(name, path on disk) of each file of the chat: what a sandbox shows under /data."""
+        """(display name, path on disk) of each file."""
+
+    def table_database(self) -> Path | None:
+        """The chat's tables.db (open it with galaxy_chat.data.sqlite_readonly), None while it has no table."""
 
 
 class ArgumentsError(ValueError):
@@ -71,7 +75,7 @@ class ToolContext:
     settings: Settings
     policy: Policy
     io: CallIO | None = None
-    files: ChatFiles | None = None  # the chat's attached files (absent outside a chat, or without uploads)
+    files: ChatFiles | None = None  # the chat's uploaded files, when the call belongs to a stored chat
 
 
 class Tool(ABC):

@@ -1,6 +1,6 @@
 """One chat's attached files, as the chat uses them: what the model is told when files come with a message
 (the tables' schema and first rows, where each file is for the tools), the images a model that can see is
-sent, the document passages that answer a question, and the tools' view (ChatFiles in tools/base.py).
+sent, and the document passages that answer a question.
 
 The bytes and their processing are galaxy_chat/files'; this is what a conversation asks of them.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from galaxy_chat.files import StoredFile, Uploads
 from galaxy_chat.llm.messages import ImagePart
@@ -42,18 +41,13 @@ class Prepared:
 
 
 class ConversationFiles:
-    """A chat's files for one owner and conversation; also the tools' `ChatFiles`."""
+    """A chat's files for one owner and conversation, as the chat uses them (the tools get theirs from
+    `Uploads.for_chat`)."""
 
     def __init__(self, uploads: Uploads, owner: str, conversation_id: str) -> None:
         self.uploads = uploads
         self.owner = owner
         self.conversation_id = conversation_id
-
-    def table_database(self) -> Path | None:
-        return self.uploads.table_database(self.owner, self.conversation_id)
-
-    async def sandbox_files(self) -> list[tuple[str, Path]]:
-        return await self.uploads.sandbox_files(self.owner, self.conversation_id)
 
     async def files(self, ids: list[str]) -> list[StoredFile]:
         """The chat's files with these ids, in that order (others' and unknown ids are left out)."""
@@ -94,14 +88,14 @@ class ConversationFiles:
 def _use_of(file: StoredFile) -> str:
     if file.kind == "table":
         names = ", ".join(f"`{name}`" for name in table_names(file))
-        return (f"{Uploads.chip(file)}; query it with sql_query as table {names}, or read /data/{file.name} "
+        return (f"{Uploads.chip(file)}; query it with sql_query as table {names}, or read data/{file.name} "
                 "in python.")
     if file.kind in DOCUMENT_KINDS:
         return "searchable: passages that answer the person's questions are given with their messages; " \
-               f"python reads it as /data/{file.name}."
+               f"python reads it as data/{file.name}."
     if file.kind == "image":
-        return f"an image ({Uploads.chip(file)}); python reads it as /data/{file.name}."
-    return f"python reads it as /data/{file.name}."
+        return f"an image ({Uploads.chip(file)}); python reads it as data/{file.name}."
+    return f"python reads it as data/{file.name}."
 
 
 FilesFor = Callable[[str], ConversationFiles | None]  # conversation id -> its files (None: no uploads here)
