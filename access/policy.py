@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 
 from galaxy_chat.vocabulary.users import User
 
-Kind = Literal["tool", "data_source", "model", "mcp_server"]
+Kind = Literal["tool", "data_source", "model", "mcp_server", "upload"]  # an upload's name: its file kind
 ADMINS_GROUP = "admins"  # its members see /admin and may read /metrics
 
 

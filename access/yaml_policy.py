@@ -24,7 +24,8 @@ from galaxy_chat.yaml_config import load_yaml, read_text, validation_problem
 
 DEFAULT_GROUP = "default"
 KINDS: dict[Kind, str] = {"tool": "tools", "data_source": "data_sources", "model": "models",
-                          "mcp_server": "mcp_servers"}
+                          "mcp_server": "mcp_servers", "upload": "uploads"}
+UPLOAD_KINDS = ("table", "document", "image", "text", "other")  # what an attached file is, by its content
 MCP_SEPARATOR = "__"  # an MCP tool is named <server>__<tool>
 GLOB_CHARS = frozenset("*?[")
 _DOMAIN = re.compile(r"^(\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})+$")
@@ -41,6 +42,7 @@ class _Deny(BaseModel):
     data_sources: list[str] = []
     models: list[str] = []
     mcp_servers: list[str] = []
+    uploads: list[str] = []
 
 
 class _GroupEntry(BaseModel):
@@ -55,6 +57,7 @@ class _GroupEntry(BaseModel):
     data_sources: list[str] = []
     models: list[str] = []
     mcp_servers: list[str] = []
+    uploads: bool | list[str] = True  # files the group may attach: true (all kinds), false, or kinds
     deny: _Deny = _Deny()
 
 
@@ -198,6 +201,12 @@ def _group(name: str, raw: Any, where: str) -> Group:
         raise PolicyError(f"{label}: the default group takes no members (it applies to everyone in no other group)")
     if name != DEFAULT_GROUP and not (emails or globs or domains):
         raise PolicyError(f"{label}: the group has no members (add 'members' or 'domains')")
-    allow = {key: _patterns(getattr(entry, key), f"{label}.{key}") for key in KINDS.values()}
+    uploads = ["*"] if entry.uploads is True else [] if entry.uploads is False else entry.uploads
+    for where_, kinds in ((f"{label}.uploads", uploads), (f"{label}.deny.uploads", entry.deny.uploads)):
+        for index, kind in enumerate(kinds):
+            if kind != "*" and kind.strip().lower() not in UPLOAD_KINDS:
+                raise PolicyError(f"{where_}[{index}]: {kind!r} is not a kind of file ({', '.join(UPLOAD_KINDS)})")
+    allow = {key: _patterns(uploads if key == "uploads" else getattr(entry, key), f"{label}.{key}")
+             for key in KINDS.values()}
     deny = {key: _patterns(getattr(entry.deny, key), f"{label}.deny.{key}") for key in KINDS.values()}
     return Group(name, frozenset(emails), tuple(globs), tuple(domains), allow, deny)

@@ -25,6 +25,7 @@ from galaxy_chat.web.admin_api import add_admin_routes
 from galaxy_chat.web.commands_api import commands_router
 from galaxy_chat.web.conversations_api import conversations_router
 from galaxy_chat.web.data_api import data_router
+from galaxy_chat.web.files_api import files_router
 from galaxy_chat.web.http_metrics import HttpMetricsMiddleware
 from galaxy_chat.web.identity import IdentityMiddleware
 from galaxy_chat.web.mcp_endpoint import mount_mcp_endpoint
@@ -57,6 +58,7 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
     app.include_router(commands_router(services))  # POST /api/commands: a /command over HTTP
     app.include_router(sessions_router(services))
     app.include_router(conversations_router(services))
+    app.include_router(files_router(services))  # POST /api/uploads/{chat}, GET /api/files/{id}
     add_admin_routes(app, services)  # GET /admin/usage.csv: admins only
     if settings.mcp_server_enabled:
         mount_mcp_endpoint(app, services)

@@ -11,6 +11,7 @@ from typing import Any
 
 from access.loader import load_policy
 from access.policy import Kind, Policy
+from galaxy_chat.core.chat_files import ConversationFiles
 from galaxy_chat.core.chat_session import ChatSession
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.feedback import FeedbackLog
@@ -25,6 +26,7 @@ from galaxy_chat.core.tool_runner import NoTools
 from galaxy_chat.core.turn import SessionRules, Turn
 from galaxy_chat.data import DataSources, Retriever, context_block
 from galaxy_chat.data.sample_database import ensure_sample_database
+from galaxy_chat.files import Uploads
 from galaxy_chat.llm.llms_file import LoadedModels
 from galaxy_chat.llm.model_health import HealthMonitor
 from galaxy_chat.llm.model_registry import ModelRegistry
@@ -58,6 +60,7 @@ class Services:
     mcp: McpConnections  # the configured MCP servers, whose tools are in `tools` while connected
     history: History | None = None  # the conversation history, opened at start (`start_history`)
     titles: TitleWriter | None = None
+    uploads: Uploads | None = None  # files attached to chats, opened with the history (they are kept with it)
     sessions: SessionRegistry = field(init=False)
     limiter: RateLimiter = field(init=False)
     slots: RunSlots = field(init=False)
@@ -113,7 +116,8 @@ class Services:
 
     def tool_binder(self, user: User) -> Callable[[str, list[str]], BoundTools]:
         def bind(session_id: str, selected: list[str]) -> BoundTools:
-            context = ToolContext(user=user, session_id=session_id, settings=self.settings, policy=self.policy)
+            context = ToolContext(user=user, session_id=session_id, settings=self.settings, policy=self.policy,
+                                  files=self.uploads.for_chat(user.email, session_id) if self.uploads else None)
             return self.tools.bind(context, selected)
 
         return bind
@@ -130,13 +134,24 @@ class Services:
         def servers() -> str:
             return servers_markdown(self.mcp.states(), lambda name: can_use("tool", name))
 
-        return SessionRules(can_use, self.limiter, self.settings.max_message_chars, self.slots, retrieve, servers)
+        def vision(model: str) -> bool:
+            config = self.models.get(model)
+            return config is not None and config.vision
+
+        return SessionRules(can_use, self.limiter, self.settings.max_message_chars, self.slots, retrieve, servers,
+                            lambda conversation_id: self.files_of(user, conversation_id), vision,
+                            self.settings.retrieval_top_k)
+
+    def files_of(self, user: User, conversation_id: str) -> ConversationFiles | None:
+        return ConversationFiles(self.uploads, user.email, conversation_id) if self.uploads is not None else None
 
     async def start_history(self) -> None:
         try:
             self.history = await History.open(self.settings.database_url.get_secret_value(),
                                               self.settings.data_dir, self.settings.history_retention_days)
             self.history.start()
+            self.uploads = Uploads.from_settings(self.settings, self.history.store)
+            self.history.on_removal(self.uploads.sweep)  # a removed chat's files go with it
             if self.settings.titles_by_model:
                 self.titles = TitleWriter(self.history, self.models.provider)
         finally:  # pages wait for this (an async start-up handler runs beside the first requests)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
@@ -46,6 +47,20 @@ class CallIO(Protocol):
         or ("cancel", None); no answer within `timeout_s` declines."""
 
 
+class ChatFiles(Protocol):
+    """The files uploaded to the chat a call belongs to (galaxy_chat.files.Uploads.for_chat makes one)."""
+
+    @property
+    def workspace(self) -> Path:
+        """Where a python run's private view of them is made (beside them, so hard links work)."""
+
+    async def sandbox_files(self) -> list[tuple[str, Path]]:
+        """(display name, path on disk) of each file."""
+
+    def table_database(self) -> Path | None:
+        """The chat's tables.db (open it with galaxy_chat.data.sqlite_readonly), None while it has no table."""
+
+
 class ArgumentsError(ValueError):
     """The arguments do not fit the tool's schema; the message says how, for the model to correct itself."""
 
@@ -60,6 +75,7 @@ class ToolContext:
     settings: Settings
     policy: Policy
     io: CallIO | None = None
+    files: ChatFiles | None = None  # the chat's uploaded files, when the call belongs to a stored chat
 
 
 class Tool(ABC):

@@ -12,11 +12,12 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from galaxy_chat.settings import Settings
-from galaxy_chat.vocabulary.widgets import Image, Markdown, Plot, Widget
+from galaxy_chat.vocabulary.widgets import File, Image, Markdown, Plot, Widget
 from tools.base import Tool, ToolContext, ToolResult
 from tools.sandbox.limits import Limits
 from tools.sandbox.paths import precompile_bytecode, site_packages
 from tools.sandbox.python_sandbox import PythonSandbox, RunOutcome, SandboxUnavailable
+from tools.sandbox.run_files import RunFiles
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ class PythonParams(BaseModel):
     code: str = Field(
         min_length=1, max_length=100_000,
         description="Python 3 source. print() what you need; a plotly figure left in `fig` and PNG files written "
-                    "to the working directory are shown to the person.",
+                    "to the working directory are shown to the person. The chat's uploaded files, if any, are in "
+                    "data/ (read-only); files written to out/ are given to the person.",
     )
 
 
@@ -42,6 +44,13 @@ def app_paths(settings: Settings) -> list[Path]:
     """What the sandbox must never show: the app's folder (with `.env`), its data and its logs."""
     root = Path.cwd()
     return [root, *(root / folder for folder in (settings.data_dir, settings.log_dir))]
+
+
+async def run_files(context: ToolContext) -> RunFiles | None:
+    """The chat's uploaded files for the run (data/, and an out/ folder), when the call belongs to a chat."""
+    if context.files is None:
+        return None
+    return RunFiles(inputs=await context.files.sandbox_files(), workspace=context.files.workspace)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -65,7 +74,9 @@ class CodeExecutionTool(Tool):
         "Run Python 3 code in a sandbox: no network, no access to this app's files, limited CPU time, memory and "
         "output. numpy, pandas and plotly can be imported when installed. Returns stdout, stderr and the exit "
         "status. Leave a plotly figure in a variable named `fig`, or write PNG files to the working directory, "
-        "to show them to the person. Each call starts fresh: nothing is kept between calls."
+        "to show them to the person. Files uploaded to the chat are in the folder data/ under their names "
+        "(read-only), and files written to out/ are handed to the person. Each call starts fresh: nothing is "
+        "kept between calls."
     )
     Params = PythonParams
     command = "python"
@@ -91,7 +102,7 @@ class CodeExecutionTool(Tool):
     async def run(self, args: PythonParams, context: ToolContext) -> ToolResult:
         reduced = self.sandbox.reduced_isolation
         try:
-            outcome = await self.sandbox.run(args.code)
+            outcome = await self.sandbox.run(args.code, await run_files(context))
         except asyncio.CancelledError:
             # The sandbox has already SIGKILLed the process group and cgroup in its `finally`; stop here too.
             log.info("python tool: run cancelled, sandbox processes killed")
@@ -125,6 +136,11 @@ class CodeExecutionTool(Tool):
         for name, png in outcome.report.images:
             widgets.append(Image(data=png, alt=name))
             shown.append(name)
+        for output in outcome.outputs:  # out/: images are shown, other files offered for download
+            image = output.mime.startswith("image/")
+            widgets.append(Image(data=output.data, alt=output.name) if image else
+                           File(name=output.name, data=output.data, mime=output.mime))
+            shown.append(f"out/{output.name}")
         notes = [*outcome.notes, *outcome.report.notes]
         if shown:
             notes.append(f"Shown to the person: {', '.join(shown)}.")

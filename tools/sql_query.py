@@ -1,4 +1,5 @@
-"""`sql_query`: one read-only SELECT over the sample database, shown as a table and, when it fits, a chart."""
+"""`sql_query`: one read-only SELECT over the sample database and the chat's attached tables, shown as a table
+and, when it fits, a chart."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ MAX_SERIES = 8
 MAX_BARS = 100
 
 BASE_DESCRIPTION = (
-    "Run one read-only SQLite SELECT on the sample company database and show the result as a table "
+    "Run one read-only SQLite SELECT on the sample company database and on the tables of files the person "
+    "attached to this chat (named in their message), and show the result as a table "
     "(and a chart when the result is a label column plus number columns, e.g. month + revenue). "
     "Only reading is allowed; one statement, no ';' chains. Aggregate in SQL (GROUP BY, sum, count) "
-    "rather than fetching many rows. Tables:\n"
+    "rather than fetching many rows. An attached table's name wins over a sample table's; the sample ones are "
+    "also `sample.<table>`. Sample tables:\n"
 )
 
 
@@ -137,7 +140,7 @@ class SQLQueryTool(Tool):
     description = BASE_DESCRIPTION + "(schema read when the tool starts)"
     Params = SQLParams
     command = "sql"
-    command_help = "/sql <SELECT …> — query the sample database (read-only)"
+    command_help = "/sql <SELECT …> — query the sample database and your attached tables (read-only)"
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -159,14 +162,20 @@ class SQLQueryTool(Tool):
         return super().spec()
 
     async def run(self, args: SQLParams, context: ToolContext) -> ToolResult:
-        if not context.policy.can_use(context.user, "data_source", DATA_SOURCE):
+        sample = sample_database_path(self.settings.data_dir)
+        may_read_sample = context.policy.can_use(context.user, "data_source", DATA_SOURCE)
+        attached = context.files.table_database() if context.files is not None else None
+        if attached is None and not may_read_sample:
             return ToolResult.error(f"You do not have access to the {DATA_SOURCE} database.")
+        # The chat's own tables first (a name of theirs wins), the sample database beside them as `sample`.
+        main, attach = (attached, {DATA_SOURCE: sample} if may_read_sample else {}) if attached else (sample, {})
         try:
             result = await run_query(
-                sample_database_path(self.settings.data_dir),
+                main,
                 args.query,
                 timeout_s=self.settings.query_timeout_s,
                 row_limit=self.settings.sql_row_limit,
+                attach=attach,
             )
         except QueryError as exc:
             return ToolResult.error(str(exc))

@@ -11,23 +11,26 @@ import asyncio
 import logging
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from galaxy_chat.core.chat_files import ConversationFiles
 from galaxy_chat.core.commands import is_command, run_command, tool_call_events
 from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.history_recorder import SessionRecorder
 from galaxy_chat.core.limits import BUSY, SendRefused, clean_message
+from galaxy_chat.core.message_context import message_context
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.tool_io import Questions
 from galaxy_chat.core.turn import Listener, SessionRules, Turn
 from galaxy_chat.observability import tracing
 from galaxy_chat.observability.log_format import current_session
-from galaxy_chat.vocabulary.events import Done, Error, Event, Sources, Usage
+from galaxy_chat.vocabulary.attachments import Attachment
+from galaxy_chat.vocabulary.events import Done, Error, Event, Usage
 from galaxy_chat.vocabulary.users import User
 from galaxy_chat.vocabulary.widgets import CallTool
 from tools.tool_registry import BoundTools
@@ -138,13 +141,14 @@ class ChatSession:
             self._bound = self._bind_tools(self.id, self.tool_names)
         return self._bound
 
-    def send(self, text: str, action: CallTool | None = None) -> Turn:
-        """Start answering `text` (or running `action`) in the background; listeners receive every event.
+    def send(self, text: str, action: CallTool | None = None, attachments: Sequence[Attachment] = ()) -> Turn:
+        """Start answering `text` (or running `action`) in the background, with the files attached (already
+        uploaded to this chat); listeners receive every event.
 
         Raises SendRefused (a sentence for the person) when a limit or a permission says no.
         """
         text = self._admit(text, action)
-        return self._start(Turn(text=text, model=self.model, action=action))
+        return self._start(Turn(text=text, model=self.model, action=action, attachments=list(attachments)))
 
     def regenerate(self, model: str | None = None) -> Turn:
         """Answer the last message again (with `model` when given); the reply it replaces stays a version."""
@@ -237,29 +241,26 @@ class ChatSession:
         return self._model_events(turn)
 
     async def _model_events(self, turn: Turn) -> AsyncIterator[Event]:
-        """Retrieve from the chosen data sources (if any), then let the engine answer with that context."""
-        text = turn.text
-        if self.source_names and self.rules.retrieve is not None:
-            try:
-                with tracing.span("retrieval", **{"galaxy_chat.sources": len(self.source_names)}):
-                    passages, block = await self.rules.retrieve(turn.text, self.source_names)
-            except Exception:  # answering without the sources beats not answering
-                log.exception("retrieval failed in session %s", self.id)
-                passages, block = [], ""
-            self.log.write("retrieval", sources=self.source_names, passages=[
-                p.model_dump(include={"source_id", "title", "location", "score"}) for p in passages])
-            if passages:
-                yield Sources(passages)
-                text = f"{block}\n\n{turn.text}"
-        reply = self.engine.respond(self.conversation, text, turn.model, tools=self.tools(), questions=self.questions)
+        """The message with its context (passages, files), then the engine's answer."""
+        context = await message_context(turn, self.rules, self.files(), self.source_names, self.log)
+        for event in context.events:
+            self.log.event(event)
+            yield event
+        reply = self.engine.respond(self.conversation, context.text, turn.model, tools=self.tools(),
+                                    questions=self.questions, images=context.images)
         async with aclosing(reply) as events:
             async for event in events:
                 yield event
+
+    def files(self) -> ConversationFiles | None:
+        return self.rules.files(self.id) if self.rules.files is not None else None
 
     async def _run(self, turn: Turn) -> None:
         direct = turn.direct  # logged here: the engine logs only what a model answers
         current_session.set(self.id)  # this task's log lines name the session (LOG_FORMAT=json)
         log.info("turn %s: %s", turn.id, "a command" if direct else f"a reply of {turn.model or '(no model)'}")
+        if turn.attachments and turn.user_message_id and (files := self.files()) is not None:
+            await files.attached_to(turn.user_message_id, turn.attachments)
         try:
             with tracing.reply_span(self.id, "command" if direct else "model") as span:
                 async for event in self._events_for(turn):

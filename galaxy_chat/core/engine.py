@@ -17,6 +17,7 @@ from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.system_prompt import DEFAULT_PATH, load_system_prompt
 from galaxy_chat.core.tool_io import Questions
 from galaxy_chat.core.tool_runner import ToolRunner
+from galaxy_chat.llm.messages import ImagePart
 from galaxy_chat.observability.replies import ReplyWatch
 from galaxy_chat.settings import Settings
 from galaxy_chat.vocabulary.events import (
@@ -73,11 +74,12 @@ class ChatEngine:
 
     async def respond(
         self, conversation: Conversation, user_text: str, model_name: str, *, tools: ToolRunner | None = None,
-        questions: Questions | None = None,
+        questions: Questions | None = None, images: list[ImagePart] | None = None,
     ) -> AsyncIterator[Event]:
         """Add `user_text`, ask `model_name` (running tools as it asks), and yield what happens, ending with
         Done. `tools` overrides the engine's runner for this reply (e.g. the tools this person may use);
-        `questions` is where the person's answers to the tools' questions arrive (ChatSession.answer)."""
+        `questions` is where the person's answers to the tools' questions arrive (ChatSession.answer);
+        `images` go with the message to a model that can see them."""
         log = self.log_for(conversation)
         session_id = conversation.session_id
         if session_id in self._running:
@@ -91,7 +93,7 @@ class ChatEngine:
         watch = ReplyWatch(model_name)
         try:
             # aclosing: when our consumer closes us, the inner generator must clean up now, not at GC time.
-            async with aclosing(reply.run(user_text, model_name, self._provider_for)) as events:
+            async with aclosing(reply.run(user_text, model_name, self._provider_for, images or [])) as events:
                 async for event in events:
                     if type(event) is not TextDelta:  # metrics at event boundaries, never per token
                         watch.see(event)

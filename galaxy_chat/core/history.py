@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +38,7 @@ class History:
         self.retention_days = retention_days
         self._health_listeners: list[Callable[[bool], None]] = []
         self._purge_task: asyncio.Task[None] | None = None
+        self._sweeps: list[Callable[[], Awaitable[object]]] = []
         writer.on_health_change = self._health_changed
 
     @classmethod
@@ -105,7 +106,20 @@ class History:
         return await self.store.restore_conversation(owner, conversation_id)
 
     async def delete_all(self, owner: str) -> int:
-        return await self.store.delete_all(owner)
+        removed = await self.store.delete_all(owner)
+        await self._removed()
+        return removed
+
+    def on_removal(self, sweep: Callable[[], Awaitable[object]]) -> None:
+        """`sweep()` after chats are removed for good (purge, delete all): what is kept beside them goes too."""
+        self._sweeps.append(sweep)
+
+    async def _removed(self) -> None:
+        for sweep in self._sweeps:
+            try:
+                await sweep()
+            except Exception:  # the next purge round sweeps again
+                log.warning("a sweep after removing chats failed", exc_info=True)
 
     async def usage(self, since: datetime, until: datetime) -> UsageReport:
         """Everyone's usage over a period, for admins only (the admin page asks after its own check)."""
@@ -122,6 +136,7 @@ class History:
                 removed = await self.store.purge(self.retention_days, datetime.now(UTC))
                 if removed:
                     log.info("history purge removed %d conversations", removed)
+                await self._removed()
             except Exception:  # the database may be away: the next round tries again
                 log.warning("history purge failed", exc_info=True)
             await asyncio.sleep(PURGE_EVERY_S)

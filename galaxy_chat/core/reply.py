@@ -19,7 +19,7 @@ from galaxy_chat.core.ticker import StatusTicker
 from galaxy_chat.core.tool_io import EventCallIO, Questions
 from galaxy_chat.core.tool_runner import FinishedCall, ToolRunner, run_timed
 from galaxy_chat.llm.errors import FaultKind, LLMError
-from galaxy_chat.llm.messages import ChatRequest, Message, StreamDone, TextPiece
+from galaxy_chat.llm.messages import ChatRequest, ImagePart, Message, StreamDone, TextPiece
 from galaxy_chat.llm.provider import Provider
 from galaxy_chat.observability import tracing
 from galaxy_chat.settings import Settings
@@ -77,8 +77,9 @@ class Reply:
             self.pump.cancel()  # close the HTTP stream at once, even if text is still queued
         self.queue.put_nowait(StopRequested())
 
-    async def run(self, user_text: str, model_name: str, provider_for: ProviderLookup) -> AsyncIterator[Event]:
-        self.conversation.add(Message("user", user_text))
+    async def run(self, user_text: str, model_name: str, provider_for: ProviderLookup,
+                  images: list[ImagePart] | None = None) -> AsyncIterator[Event]:
+        self.conversation.add(Message("user", user_text, images=list(images or [])))
         self.log.write("user", text=user_text, model=model_name)
         self._spawn(self.ticker.run())
         stopped = False

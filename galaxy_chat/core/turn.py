@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from access.policy import Kind
 from galaxy_chat.core.commands import ServerSummary, is_command
@@ -14,6 +15,9 @@ from galaxy_chat.vocabulary.attachments import Attachment
 from galaxy_chat.vocabulary.events import Done, Event
 from galaxy_chat.vocabulary.passages import Passage
 from galaxy_chat.vocabulary.widgets import CallTool
+
+if TYPE_CHECKING:
+    from galaxy_chat.core.chat_files import FilesFor
 
 Listener = Callable[["Turn", Event | None], None]  # None: the turn has just started
 # (question, source ids) -> (passages, the context block for the model)
@@ -63,3 +67,6 @@ class SessionRules:
     slots: RunSlots  # one run at a time per person, shared by all their sessions
     retrieve: Retrieve | None = None  # passages from the chosen data sources (checked against the policy)
     servers: ServerSummary | None = None  # the /mcp answer for this person
+    files: FilesFor | None = None  # a chat's attached files, by conversation id (None: no uploads)
+    vision: Callable[[str], bool] = lambda _model: False  # whether a model can see images
+    document_passages: int = 4  # passages from the chat's documents given with a message

@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,15 +127,22 @@ class _Guard:
         return 0
 
 
-def connect_readonly(path: Path, guard: _Guard | None = None) -> sqlite3.Connection:
-    """Open `path` hardened: nothing done through this connection can change a byte of the file."""
+def connect_readonly(path: Path, guard: _Guard | None = None, attach: Mapping[str, Path] | None = None
+                     ) -> sqlite3.Connection:
+    """Open `path` hardened: nothing done through this connection can change a byte of the file. `attach`
+    adds other files under schema names, read-only alike (attached before the limits forbid ATTACH);
+    unqualified table names are looked up in `path` first, then in the attached files in order."""
     path = Path(path)
-    if not path.is_file():
-        raise QueryError(f"The database {path.name} does not exist.")
+    for file in [path, *(attach or {}).values()]:
+        if not Path(file).is_file():
+            raise QueryError(f"The database {Path(file).name} does not exist.")
     connection = sqlite3.connect(
         f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None  # no implicit BEGIN
     )
     try:
+        for schema, file in (attach or {}).items():
+            uri = f"{Path(file).resolve().as_uri()}?mode=ro"
+            connection.execute("ATTACH DATABASE ? AS " + quote_name(schema), (uri,))
         connection.execute("PRAGMA query_only=ON")  # before the authorizer, which refuses every pragma write
         connection.execute("PRAGMA trusted_schema=OFF")
         for limit, value in LIMITS.items():
@@ -174,12 +181,17 @@ def _describe(error: sqlite3.Error, guard: _Guard, timeout_s: float) -> str:
     return f"SQLite error: {message}."
 
 
+def quote_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _run(
-    path: Path, sql: str, params: Sequence[Any], timeout_s: float, row_limit: int, cancel: threading.Event
+    path: Path, sql: str, params: Sequence[Any], timeout_s: float, row_limit: int, cancel: threading.Event,
+    attach: Mapping[str, Path] | None = None,
 ) -> QueryResult:
     guard = _Guard(verb=leading_verb(sql), cancel=cancel)
     started = time.monotonic()
-    connection = connect_readonly(path, guard)
+    connection = connect_readonly(path, guard, attach)
     rows: list[tuple[Any, ...]] = []
     total, exact = 0, True
     try:
@@ -210,23 +222,24 @@ def _run(
 
 def run_query_sync(
     path: Path, sql: str, params: Sequence[Any] = (), *, timeout_s: float, row_limit: int,
-    cancel: threading.Event | None = None,
+    cancel: threading.Event | None = None, attach: Mapping[str, Path] | None = None,
 ) -> QueryResult:
     """Run one read-only statement; blocks, so call it from a worker thread (see `run_query`)."""
     text = sql.strip()
     if not text:
         raise QueryError("The query is empty.")
-    return _run(Path(path), text, params, timeout_s, row_limit, cancel or threading.Event())
+    return _run(Path(path), text, params, timeout_s, row_limit, cancel or threading.Event(), attach)
 
 
 async def run_query(
-    path: Path, sql: str, params: Sequence[Any] = (), *, timeout_s: float, row_limit: int
+    path: Path, sql: str, params: Sequence[Any] = (), *, timeout_s: float, row_limit: int,
+    attach: Mapping[str, Path] | None = None,
 ) -> QueryResult:
     """`run_query_sync` in a thread; if the caller is cancelled (Stop, tool timeout) the query stops too."""
     cancel = threading.Event()
     try:
         return await asyncio.to_thread(
-            run_query_sync, path, sql, params, timeout_s=timeout_s, row_limit=row_limit, cancel=cancel
+            run_query_sync, path, sql, params, timeout_s=timeout_s, row_limit=row_limit, cancel=cancel, attach=attach
         )
     except asyncio.CancelledError:
         cancel.set()  # the progress handler sees this within ~1 ms and the thread ends
@@ -246,7 +259,7 @@ def schema_text(path: Path, max_values: int = 12, timeout_s: float = 5.0) -> str
                                     "AND name NOT LIKE 'sqlite_%' ORDER BY rowid")
         for table, sql in tables:
             notes = dict(COLUMN_NOTE.findall(sql or ""))  # `-- comments` in CREATE TABLE explain columns
-            quoted = '"' + table.replace('"', '""') + '"'
+            quoted = quote_name(table)
             keys = _fetch(connection, f"PRAGMA foreign_key_list({quoted})")
             references = {row[3]: f"{row[2]}.{row[4]}" for row in keys}
             columns = []
@@ -256,7 +269,7 @@ def schema_text(path: Path, max_values: int = 12, timeout_s: float = 5.0) -> str
                     text += f" -> {references[name]}"
                 if name in notes:
                     text += f" [{notes[name].strip()}]"
-                column = '"' + name.replace('"', '""') + '"'
+                column = quote_name(name)
                 if kind.upper() == "TEXT":
                     values = _fetch(connection, f"SELECT DISTINCT {column} FROM {quoted} ORDER BY 1 LIMIT ?",
                                     max_values + 1)

@@ -3,6 +3,7 @@
     DATA_DIR/uploads/<owner hash>/<conversation id>/<file id>   the bytes as sent (mode 0600)
                                                    /tables.db   the chat's tables (galaxy_chat/files/tables.py)
                                                    /index.db    the chat's document passages (FTS5)
+    DATA_DIR/uploads/.runs/run-*/{data,out}    a python run's view of one chat's files (hard links), removed after
 
 The owner is a hash (an email never becomes a folder name), the conversation and file ids are checked
 to be ids we make, and the name the browser sent is never part of a path. Folders are 0700.
@@ -28,6 +29,7 @@ FILE_MODE = 0o600
 class Layout:
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir).resolve() / "uploads"
+        self.runs_dir = self.root / ".runs"  # the python tool's per-run views (tools/sandbox/run_files.py)
 
     def owner_dir(self, owner: str) -> Path:
         return self.root / hashlib.sha256(normalise_email(owner).encode()).hexdigest()[:32]
@@ -57,7 +59,8 @@ class Layout:
     def chat_dirs(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return [chat for owner in self.root.iterdir() if owner.is_dir() and not owner.is_symlink()
+        return [chat for owner in self.root.iterdir()
+                if owner.is_dir() and not owner.is_symlink() and not owner.name.startswith(".")
                 for chat in owner.iterdir() if chat.is_dir() and not chat.is_symlink()]
 
 

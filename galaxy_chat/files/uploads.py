@@ -166,6 +166,10 @@ class Uploads:
         """(display name, path on disk) of each of the chat's files: what the python tool shows in /data."""
         return [(file.name, self.path_of(file)) for file in await self.list_files(owner, conversation_id)]
 
+    def for_chat(self, owner: str, conversation_id: str) -> ChatFiles:
+        """The chat's files as a tool call gets them (tools.base.ToolContext.files)."""
+        return ChatFiles(self, owner, conversation_id)
+
     # -- removing ----------------------------------------------------------------------------------------
 
     async def delete(self, owner: str, file_id: str) -> bool:
@@ -200,3 +204,22 @@ class Uploads:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1
         return removed
+
+
+@dataclass(frozen=True)
+class ChatFiles:
+    """One chat's files for its tool calls: what the python tool shows in data/, the sql tool's tables.db."""
+
+    uploads: Uploads
+    owner: str
+    conversation_id: str
+
+    @property
+    def workspace(self) -> Path:
+        return self.uploads.layout.runs_dir
+
+    async def sandbox_files(self) -> list[tuple[str, Path]]:
+        return await self.uploads.sandbox_files(self.owner, self.conversation_id)
+
+    def table_database(self) -> Path | None:
+        return self.uploads.table_database(self.owner, self.conversation_id)

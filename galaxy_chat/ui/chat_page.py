@@ -16,6 +16,7 @@ from galaxy_chat.core.limits import SendRefused
 from galaxy_chat.core.turn import Turn
 from galaxy_chat.services import Services
 from galaxy_chat.ui.admin_page import admin_link
+from galaxy_chat.ui.chat_input import ChatInput
 from galaxy_chat.ui.conversation_view import ConversationView
 from galaxy_chat.ui.export_menu import export_menu
 from galaxy_chat.ui.feedback_views import feedback_button, thumbs
@@ -26,6 +27,7 @@ from galaxy_chat.ui.page_header import StatusLight, model_options
 from galaxy_chat.ui.session_drawer import SessionDrawer
 from galaxy_chat.ui.turn_view import TurnActions
 from galaxy_chat.ui.welcome import Welcome
+from galaxy_chat.vocabulary.attachments import Attachment
 from galaxy_chat.vocabulary.events import Event
 from galaxy_chat.vocabulary.users import User
 from galaxy_chat.vocabulary.widgets import CallTool, SendPrompt
@@ -39,7 +41,6 @@ class ChatPage:
         self.client = client
         self.session = session
         self.welcome: Welcome | None = None
-        self.running = False
         self.turn_actions = TurnActions(self.on_button, self.send, self.add_thumbs, self.answer,
                                         self.regenerate, self.edit, self.show_version)
         self.detach: Callable[[], None] = lambda: None
@@ -60,6 +61,7 @@ class ChatPage:
                 self.welcome = Welcome(self.services.settings.app_name, self.services.tools_for(self.user),
                                        self.model_notice(), self.send)
         self.chat.render(self.session.turns)
+        self.entry.tray.for_chat(self.session.id)
         self.detach = self.session.attach(self.on_event, self.on_moved, self.on_retitled)
         self.model_select.set_value(self.session.model or None)
         self.drawer.show(self.session.tool_names, self.session.source_names, self.session.locked)
@@ -71,8 +73,7 @@ class ChatPage:
         with self.chat.column:
             ui.notify("This chat is now open in another tab. Reload this page to continue here.",
                       type="warning", position="top", timeout=0, close_button=True)
-        self.input.disable()
-        self.action.disable()
+        self.entry.disable()
 
     def build(self) -> None:
         settings = self.services.settings
@@ -107,21 +108,9 @@ class ChatPage:
             hint(testid(ui.button(icon="tune", on_click=self.drawer.drawer.toggle).props("flat round dense"),
                         "chat-settings-button"), "Tools and data sources of this chat")
         self.chat = ConversationView(self.user.email, self.turn_actions)
-        # The box and the button sit in the footer itself, centred (page CSS), not in a row of their own.
-        with ui.footer().classes("gc-footer bg-grey-10 px-2 py-2 items-end no-wrap gap-2 justify-center"):
-            placeholder = "Message (Enter sends, Shift+Enter adds a line, / for commands)"
-            self.input = testid(ui.textarea(placeholder=placeholder).props("autogrow outlined dense autofocus")
-                                .classes("gc-input grow"), "chat-input")
-            # One button: Send, and Stop while a reply runs.
-            self.action = testid(ui.button(icon="send").props("round color=primary data-state=send"), "send-button")
-        # The browser takes the text out of the box and clears it at once (no round trip before the box is
-        # empty, and no update of the box from the server); see gcTakeInput in page.js.
-        def take(button: str) -> str:
-            return f"() => emit(window.gcTakeInput({self.input.id}, {button}))"
-
-        self.action.on("click", self.on_action, js_handler=take(str(self.action.id)))
-        # `.exact` leaves Shift+Enter alone (a new line); `.prevent` keeps Enter from adding one before sending.
-        self.input.on("keydown.enter.exact.prevent", self.send_from_input, js_handler=take("null"))
+        self.entry = ChatInput(self.services.uploads, self.user.email, self.session.id,
+                               settings.upload_max_mb << 20, self.send_from_input, self.on_action)
+        self.input = self.entry.box
 
     def model_notice(self) -> str:
         return self.services.model_notice(self.user, self.session.model)
@@ -154,18 +143,22 @@ class ChatPage:
         event raised on the server), it is read from the box here."""
         taken = event.args if isinstance(event.args, str) else None
         text = (taken if taken is not None else self.input.value or "").strip()
+        files = self.entry.tray.take()
+        if not text and files:
+            text = "(attached: " + ", ".join(file.name for file in files) + ")"
         if not text:
             return
-        if not await self.send(text):
-            self.input.set_value(taken or text)  # refused: give the text back
+        if not await self.send(text, files=files):
+            self.input.set_value(taken or text)  # refused: give the text and the files back
+            self.entry.tray.give_back(files)
         elif taken is None:
             self.input.set_value("")
 
-    async def send(self, text: str, action: CallTool | None = None) -> bool:
+    async def send(self, text: str, action: CallTool | None = None, files: list[Attachment] | None = None) -> bool:
         try:
             if not self.session.locked:
                 self.session.choose(self.drawer.selected_tools, self.drawer.selected_sources)
-            self.session.send(text, action)
+            self.session.send(text, action, files or [])
         except SendRefused as refusal:
             ui.notify(str(refusal), type="warning", position="top")
             return False
@@ -239,13 +232,7 @@ class ChatPage:
                           "database is back.", type="warning", position="top", timeout=10_000)
 
     def set_running(self, running: bool) -> None:
-        """The one button is Send or Stop; `data-state` tells the page's script which (test ids are for tests)."""
-        if running == self.running:
-            return
-        self.running = running
-        testid(self.action, "stop-button" if running else "send-button")
-        self.action.props["data-state"] = "stop" if running else "send"
-        self.action.props(f"icon={'stop' if running else 'send'} color={'negative' if running else 'primary'}")
+        self.entry.set_running(running)
 
     def on_event(self, turn: Turn, event: Event | None) -> None:
         """Called by the session for every event of its replies (None: a turn has started)."""

@@ -12,6 +12,7 @@ from datetime import datetime
 from nicegui import ui
 
 from galaxy_chat.core.turn import Turn
+from galaxy_chat.ui.attachments import attached
 from galaxy_chat.ui.icon_button import IconButton
 from galaxy_chat.ui.marks import testid
 from galaxy_chat.ui.question_form import AnswerHandler
@@ -22,6 +23,7 @@ from galaxy_chat.vocabulary.events import (
     Done,
     Error,
     Event,
+    Notice,
     Sources,
     Status,
     TextDelta,
@@ -76,6 +78,8 @@ class TurnView:
         stamp = local_time(turn.at)
         with bubble(f"{user_email} · {stamp}", "user") as self.user_bubble:
             self.user_text = ui.label(turn.text).classes("gc-bubble-body whitespace-pre-wrap break-words")
+            if turn.attachments:
+                attached(turn.attachments)
         who = "command" if turn.direct else (turn.model or "no model")
         with (bubble(f"{who} · {stamp}", "assistant"), ui.column().classes("gc-bubble-body gap-1") as self.column,
               ui.column().classes("w-full gap-2 gc-reply-body") as self.body):
@@ -111,6 +115,11 @@ class TurnView:
             self.status.set_visibility(True)
         elif isinstance(event, Sources):
             self._sources(event)
+        elif isinstance(event, Notice):
+            with self.column:
+                testid(ui.label(event.text).classes("text-caption text-amber-4"), "notice-line")
+            if self.live:
+                ui.notify(event.text, type="info", position="top")
         elif isinstance(event, Error):
             self._error(event)
         elif isinstance(event, Done):

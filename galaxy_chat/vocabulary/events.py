@@ -89,6 +89,14 @@ class Status:
     elapsed_s: float
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something the person should know about this reply that is not an error (the model cannot see the
+    images they attached)."""
+
+    text: str
+
+
 # Errors that the same input would only meet again: no Retry for them.
 NOT_RETRYABLE = frozenset({"unknown_command", "bad_command", "command_not_enabled"})
 
@@ -121,4 +129,4 @@ class Sources:
 
 
 Event = (TextDelta | ToolCallStarted | ToolCallProgress | ToolCallLog | ToolCallQuestion | ToolCallAnswer
-         | ToolCallFinished | Status | Error | Done | Sources)
+         | ToolCallFinished | Status | Notice | Error | Done | Sources)

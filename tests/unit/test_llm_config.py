@@ -98,7 +98,7 @@ BAD_FILES = [
      "string as an integer (got 'lots')"),
     ("models:\n" + ENTRY.format(name="a") + "    modle_name: typo\n",
      "config/llms.yml: models[0] (a): unknown field 'modle_name' (allowed: name, provider, base_url, api_key, "
-     "model_name, max_tokens, temperature, context_window, timeout_s, headers)"),
+     "model_name, max_tokens, temperature, context_window, timeout_s, headers, vision)"),
     ("models:\n" + ENTRY.format(name="a").replace("https://api.example.com/v1", "api.example.com"),
      "config/llms.yml: models[0] (a): field 'base_url': must be an http:// or https:// URL with a host "
      "(got 'api.example.com')"),

@@ -109,14 +109,14 @@ def test_shipped_permissions_file_is_valid_and_sensible() -> None:
     ("groups: {}", "p.yml: 'groups' must be a mapping of group names to groups"),
     ("groups:\n  team:\n    members: [a@example.com]\n    tool: [python]",
      "p.yml: groups.team: unknown field 'tool' (allowed: description, members, domains, tools, data_sources, "
-     "models, mcp_servers, deny)"),
+     "models, mcp_servers, uploads, deny)"),
     ("groups:\n  team:\n    members: [a@example.com]\n    tools: python",
      "p.yml: groups.team: field 'tools': Input should be a valid list (got 'python')"),
     ("groups:\n  team:\n    members: [a@example.com]\n    deny: {tool: [python]}",
-     "p.yml: groups.team: unknown field 'deny.tool' (allowed: tools, data_sources, models, mcp_servers)"),
+     "p.yml: groups.team: unknown field 'deny.tool' (allowed: tools, data_sources, models, mcp_servers, uploads)"),
     ("groups:\n  team:\n    tools: ['*']", "p.yml: groups.team: the group has no members (add 'members' or 'domains')"),
     ("groups:\n  team:\n", "p.yml: groups.team: expected a mapping of fields (allowed: description, members, "
-                          "domains, tools, data_sources, models, mcp_servers, deny)"),
+                          "domains, tools, data_sources, models, mcp_servers, uploads, deny)"),
     ("groups:\n  team:\n    members: [alice]", "p.yml: groups.team.members[0]: 'alice' is not an email or a glob "
                                                "like *@example.com"),
     ("groups:\n  team:\n    domains: ['not a domain']", "p.yml: groups.team.domains[0]: 'not a domain' is not a "
@@ -242,3 +242,24 @@ groups:
     assert not policy.can_use(intern, "tool", "github__delete_repo")  # a tool glob denied
     assert not policy.can_use(intern, "tool", "time__now")  # a denied server takes all its tools
     assert not policy.can_use(stranger, "tool", "github__create_issue")
+
+
+def test_uploads_are_allowed_unless_a_group_says_otherwise() -> None:
+    policy = YamlPolicy.parse("""
+groups:
+  default: {tools: ["*"]}
+  readers: {members: [rita@example.com], uploads: [table, document]}
+  closed: {members: [carl@example.com], uploads: false}
+  no_images: {members: ["*@galaxy.example"], deny: {uploads: [image]}}
+""", "permissions")
+    kinds = ["table", "document", "image", "text", "other"]
+
+    def allowed(email: str) -> list[str]:
+        return [kind for kind in kinds if policy.can_use(User(email), "upload", kind)]
+
+    assert allowed("anyone@elsewhere.example") == kinds  # the default group says nothing: every kind
+    assert allowed("rita@example.com") == ["table", "document"]
+    assert allowed("carl@example.com") == []
+    assert allowed("ada@galaxy.example") == ["table", "document", "text", "other"]
+    with pytest.raises(PolicyError, match=r"groups.x.uploads\[0\]: 'spreadsheet' is not a kind of file"):
+        YamlPolicy.parse("groups:\n  x: {members: [a@b.example], uploads: [spreadsheet]}", "permissions")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tools.sandbox.limits import MB, Limits
 from tools.sandbox.paths import PythonInstall
+from tools.sandbox.run_files import RunDir
 
 SANDBOX_UID = "65534"  # nobody: code never runs as root inside, even when the app does
 WORKDIR = "/tmp"  # the size-capped tmpfs, also the working dir and HOME
@@ -45,7 +46,8 @@ class Bwrap:
             return None
         return Bwrap(path, "--size" in help_text, "--disable-userns" in help_text)
 
-    def argv(self, install: PythonInstall, limits: Limits, hidden: list[Path], command: list[str]) -> list[str]:
+    def argv(self, install: PythonInstall, limits: Limits, hidden: list[Path], command: list[str],
+             files: RunDir | None = None) -> list[str]:
         args = [self.path, "--unshare-all", "--unshare-user", "--uid", SANDBOX_UID, "--gid", SANDBOX_UID]
         if self.disable_userns:
             args.append("--disable-userns")
@@ -61,9 +63,14 @@ class Bwrap:
             is_file = path.is_file()
             args += ["--ro-bind", "/dev/null", inside] if is_file else ["--tmpfs", inside, "--remount-ro", inside]
         args += ["--proc", "/proc", "--dev", "/dev"]
+        if files is not None:  # the chat's files, read-only, and a folder whose files come back
+            args += ["--ro-bind", str(files.data), "/data", "--bind", str(files.out), "/out"]
         if self.size_option:
             args += ["--size", str(limits.disk_mb * MB)]
-        args += ["--tmpfs", WORKDIR, "--chdir", WORKDIR, "--remount-ro", "/", "--", *command]
+        args += ["--tmpfs", WORKDIR]
+        if files is not None:
+            args += ["--symlink", "/data", f"{WORKDIR}/data", "--symlink", "/out", f"{WORKDIR}/out"]
+        args += ["--chdir", WORKDIR, "--remount-ro", "/", "--", *command]
         return args
 
     def probe(self, install: PythonInstall, hidden: list[Path]) -> str | None:

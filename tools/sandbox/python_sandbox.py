@@ -8,10 +8,8 @@ does not work here disables the tool instead of silently weakening it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -28,6 +26,8 @@ from tools.sandbox.child_io import Capture, Child, Report, drain, feed_stdin, pa
 from tools.sandbox.landlock import LandlockPlan, PreparedRuleset, landlock_abi
 from tools.sandbox.limits import MB, Limits, PidsCgroup, apply_rlimits, nproc_limit
 from tools.sandbox.paths import PythonInstall, python_install
+from tools.sandbox.process_end import cleanup, exit_status, kill
+from tools.sandbox.run_files import Output, RunDir, RunFiles
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class RunOutcome:
     seconds: float
     report: Report = field(default_factory=Report)
     notes: list[str] = field(default_factory=list)
+    outputs: list[Output] = field(default_factory=list)  # files the code wrote to out/ (with RunFiles)
 
 
 def _cached_probe(key: tuple[object, ...], probe: Callable[[], str | None]) -> str | None:
@@ -167,24 +168,33 @@ class PythonSandbox:
                     "RLIMIT_NPROC for root, so a fork bomb is stopped only by the time limits.")
         return None
 
-    async def run(self, code: str) -> RunOutcome:
+    async def run(self, code: str, files: RunFiles | None = None) -> RunOutcome:
+        """Run `code`; with `files`, it sees them in data/ (read-only) and what it writes to out/ comes back."""
         if self.active is None:
             raise SandboxUnavailable(self.startup_warning() or "the sandbox is disabled")
         metrics.SANDBOX_RUNS.labels(self.active).inc()
         async with self._slots:
-            return await self._run(code)
+            run_dir = await asyncio.to_thread(RunDir.make, files) if files is not None else None
+            try:
+                return await self._run(code, run_dir)
+            finally:
+                if run_dir:
+                    await asyncio.to_thread(run_dir.remove)
 
-    def _command(self, report_fd: int) -> tuple[list[str], dict[str, str], str | None]:
+    def _command(self, report_fd: int, files: RunDir | None) -> tuple[list[str], dict[str, str], str | None]:
         limits = self.limits
         config = [str(value) for value in (report_fd, limits.max_images, limits.image_bytes, limits.figure_bytes)]
         if self.active == "bwrap" and self.bwrap:
             inner = [self.install.interpreter_inside, "-I", "-B", "-c", RUNNER_SOURCE, *config]
-            return self.bwrap.argv(self.install, self.limits, self.hidden, inner), {}, None
+            return self.bwrap.argv(self.install, self.limits, self.hidden, inner, files), {}, None
         workdir = tempfile.mkdtemp(prefix="galaxy-python-")
+        if files is not None:  # no mount namespace here: the code finds them as ./data and ./out
+            os.symlink(files.data, os.path.join(workdir, "data"))
+            os.symlink(files.out, os.path.join(workdir, "out"))
         env = {**SANDBOX_ENV, "PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": workdir}
         return [self.install.interpreter_host, "-I", "-B", "-c", RUNNER_SOURCE, *config], env, workdir
 
-    async def _run(self, code: str) -> RunOutcome:
+    async def _run(self, code: str, files: RunDir | None) -> RunOutcome:
         began = time.monotonic()
         nproc = await asyncio.to_thread(nproc_limit, self.limits)
         report_read, report_write = os.pipe()
@@ -195,10 +205,11 @@ class PythonSandbox:
         try:
             cgroup = PidsCgroup.create(self.limits.max_processes) if self.cgroup_problem is None else None
             self.last_cgroup = cgroup.path if cgroup else None
-            argv, env, workdir = self._command(report_write)
+            argv, env, workdir = self._command(report_write, files)
             if self.active == "landlock" and self.plan and workdir:
-                ruleset = LandlockPlan(self.plan.read, [Path(workdir)], net_namespace=self.plan.net_namespace,
-                                       abi=self.plan.abi).build()
+                ruleset = LandlockPlan([*self.plan.read, *([files.data] if files else [])],
+                                       [Path(workdir), *([files.out] if files else [])],
+                                       net_namespace=self.plan.net_namespace, abi=self.plan.abi).build()
 
             def preexec() -> None:  # in the child, between fork and exec
                 if cgroup:
@@ -217,15 +228,15 @@ class PythonSandbox:
             if ruleset:
                 ruleset.close()
             if process is None:
-                await _cleanup(None, cgroup, workdir)
+                await cleanup(None, cgroup, workdir)
         try:
-            return await self._supervise(process, cgroup, code, report_read, workdir, began)
+            return await self._supervise(process, cgroup, code, report_read, workdir, began, files)
         finally:
-            _kill(process, cgroup)  # nothing outlives a call, also when the registry cancels it
-            await _cleanup(process, cgroup, workdir)
+            kill(process, cgroup)  # nothing outlives a call, also when the registry cancels it
+            await cleanup(process, cgroup, workdir)
 
     async def _supervise(self, process: Child, cgroup: PidsCgroup | None, code: str,
-                         report_fd: int, workdir: str | None, began: float) -> RunOutcome:
+                         report_fd: int, workdir: str | None, began: float, files: RunDir | None) -> RunOutcome:
         out, err, report = (Capture(self.limits.output_bytes), Capture(self.limits.output_bytes),
                             Capture(self.limits.figure_bytes + self.limits.max_images * self.limits.image_bytes * 2))
         streams = process.protocol
@@ -233,12 +244,13 @@ class PythonSandbox:
                                                             read_fd(report_fd, report))]
         feeder = asyncio.ensure_future(feed_stdin(streams.stdin, code.encode()))
         notes: list[str] = []
-        watchdog = asyncio.ensure_future(self._watch_disk(Path(workdir), process, notes)) if workdir else None
+        watched = [Path(folder) for folder in (workdir, files and files.out) if folder]  # on the host disk
+        watchdog = asyncio.ensure_future(self._watch_disk(watched, process, notes)) if watched else None
         try:
             await asyncio.wait([process.protocol.exited], timeout=self.limits.wall_s)
             timed_out = process.returncode is None
         finally:
-            _kill(process, cgroup)  # leftovers of the code: also closes their ends of the pipes
+            kill(process, cgroup)  # leftovers of the code: also closes their ends of the pipes
             for task in (feeder, watchdog):
                 if task:
                     task.cancel()
@@ -247,48 +259,20 @@ class PythonSandbox:
                 task.cancel()
             process.transport.close()  # our ends of the pipes too
             await asyncio.wait([process.protocol.exited], timeout=5)
-        code_signal, exit_code = _status(process.returncode, self.active == "bwrap")
+        code_signal, exit_code = exit_status(process.returncode, self.active == "bwrap")
         if timed_out:
             code_signal, exit_code = signal.SIGKILL, None
+        outputs, output_notes = await asyncio.to_thread(files.collect) if files else ([], [])
         return RunOutcome(out.text(), err.text(), exit_code, code_signal, timed_out, time.monotonic() - began,
-                          parse_report(report, self.limits.max_images, self.limits.image_bytes), notes)
+                          parse_report(report, self.limits.max_images, self.limits.image_bytes),
+                          notes + output_notes, outputs)
 
-    async def _watch_disk(self, workdir: Path, process: Child, notes: list[str]) -> None:
-        """The fallback's working dir is on the host disk: stop the run once it holds more than disk_mb."""
+    async def _watch_disk(self, folders: list[Path], process: Child, notes: list[str]) -> None:
+        """The fallback's working dir and out/ are on the host disk: stop the run once they hold more than
+        disk_mb (bubblewrap's tmpfs has that cap of its own)."""
         while process.returncode is None:
             await asyncio.sleep(0.2)
-            if await asyncio.to_thread(tree_size, workdir) > self.limits.disk_mb * MB:
-                notes.append(f"stopped: the working directory grew over {self.limits.disk_mb} MB")
-                _kill(process, None)
+            if sum([await asyncio.to_thread(tree_size, folder) for folder in folders]) > self.limits.disk_mb * MB:
+                notes.append(f"stopped: the files it wrote grew over {self.limits.disk_mb} MB")
+                kill(process, None)
                 return
-
-
-def _status(returncode: int | None, via_bwrap: bool) -> tuple[int | None, int | None]:
-    """(signal, exit status); bwrap reports a child killed by signal N as exit status 128 + N."""
-    if returncode is None:
-        return None, None
-    if returncode < 0:
-        return -returncode, None
-    if via_bwrap and returncode > 128:
-        return returncode - 128, None
-    return None, returncode
-
-
-def _kill(process: Child | None, cgroup: PidsCgroup | None) -> None:
-    if process is not None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    if cgroup:
-        cgroup.kill_all()
-
-
-async def _cleanup(process: Child | None, cgroup: PidsCgroup | None, workdir: str | None) -> None:
-    if process is not None:
-        process.transport.close()
-        await asyncio.wait([process.protocol.exited], timeout=5)
-        if process.returncode is None:
-            log.warning("python sandbox: process %s did not exit after SIGKILL", process.pid)
-    if cgroup:
-        await cgroup.close()
-    if workdir:
-        await asyncio.to_thread(shutil.rmtree, workdir, True)
