@@ -46,16 +46,9 @@ def _csv(path: Path, detected: Detected, name: str) -> Iterator[TableRows]:
             header = next(reader, None)
             if header is None:
                 raise FileRefused("This file has no rows.")
-            yield name, header, _rows_or_refuse(reader)
+            yield name, header, reader  # csv.Error while reading rows: processing.py says so
         except csv.Error as exc:
             raise FileRefused(f"This file could not be read as a table: {exc}.") from None
-
-
-def _rows_or_refuse(reader: Iterator[list[str]]) -> Iterator[list[str]]:
-    try:
-        yield from reader
-    except csv.Error as exc:
-        raise FileRefused(f"This file could not be read as a table: {exc}.") from None
 
 
 def _jsonl(path: Path, detected: Detected, name: str) -> Iterator[TableRows]:
