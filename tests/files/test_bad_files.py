@@ -137,6 +137,13 @@ async def test_html_passages_hold_its_text_and_never_its_scripts(uploads: Upload
         assert leaked not in text
 
 
+async def test_an_svg_is_markup_never_an_image_and_its_script_is_dropped(uploads: Uploads, chat: str) -> None:
+    svg = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    file = await uploads.accept(ADA, chat, "logo.png", svg)
+    assert (file.kind, file.mime, file.meta["passages"]) == ("document", "image/svg+xml", 0)
+    assert await uploads.retrieve(ADA, chat, "alert script", limit=5) == []
+
+
 async def test_programs_and_archives_are_refused_other_binaries_kept(uploads: Uploads, chat: str) -> None:
     await refused(uploads, chat, "tool.csv", b"\x7fELF\x02\x01\x01" + bytes(200), "Programs")
     await refused(uploads, chat, "setup.txt", b"MZ\x90\x00\x03" + bytes(200), "Programs")
