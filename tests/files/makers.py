@@ -80,3 +80,21 @@ def zip_bomb_xlsx(path: Path, inflated_mb: int = 200) -> Path:
             for _ in range(inflated_mb):
                 sheet.write(block)
     return path
+
+
+def xlsx_with_entities(path: Path) -> Path:
+    """A real workbook whose sheet declares an entity that expands a thousandfold (billion laughs)."""
+    xlsx(path, {"Sheet": [["a"], [1]]})
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              '<!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+              '<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]>')
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    body = entries[sheet].decode()
+    body = body[body.index("?>") + 2:] if body.startswith("<?xml") else body
+    entries[sheet] = (laughs + body).replace("<v>1</v>", "<v>&lol2;</v>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path

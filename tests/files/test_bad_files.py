@@ -11,7 +11,7 @@ import pytest
 
 from galaxy_chat.files import FileRefused, UploadLimits, Uploads
 from tests.files.conftest import ADA
-from tests.files.makers import encrypted_pdf, pdf, zip_bomb_xlsx
+from tests.files.makers import encrypted_pdf, pdf, xlsx_with_entities, zip_bomb_xlsx
 
 MB = 1024 * 1024
 DERIVED = {"tables.db", "index.db", "tables.db-journal", "index.db-journal"}
@@ -96,6 +96,11 @@ async def test_a_zip_bomb_named_xlsx_is_refused_unopened(uploads: Uploads, chat:
     reason = await refused(uploads, chat, "report.xlsx", bomb, "zip bomb")
     assert "would unpack to 52 MB from 0.1 MB" in reason
     assert kept_files(data_dir) == []
+
+
+async def test_xml_entities_in_a_workbook_are_refused(uploads: Uploads, chat: str, tmp_path: Path) -> None:
+    laughs = xlsx_with_entities(tmp_path / "made-laughs.xlsx")
+    await refused(uploads, chat, "laughs.xlsx", laughs, "could not be opened")  # defusedxml forbids entities
 
 
 async def test_encrypted_and_malformed_pdfs_are_refused(uploads: Uploads, chat: str, data_dir: Path) -> None:
