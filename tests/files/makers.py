@@ -35,11 +35,11 @@ def pdf(pages: list[str]) -> bytes:
     return out.getvalue()
 
 
-def encrypted_pdf() -> bytes:
+def encrypted_pdf(user_password: str = "secret") -> bytes:
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf(["top secret salaries"]))))
-    writer.encrypt(user_password="secret", owner_password="owner")
+    writer.encrypt(user_password=user_password, owner_password="owner")
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

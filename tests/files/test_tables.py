@@ -100,3 +100,13 @@ async def test_a_parquet_file_becomes_a_table(uploads: Uploads, chat: str, tmp_p
     file = await uploads.accept(ADA, chat, "metrics.parquet", path)
     assert file.meta["tables"][0]["rows"] == 7000
     assert query(uploads, chat, "SELECT v FROM metrics WHERE k = 6999") == [("v6999",)]
+
+
+async def test_the_context_block_stays_within_its_cap(uploads: Uploads, chat: str) -> None:
+    header = ",".join(f"a_rather_long_column_name_{i}" for i in range(40))
+    row = ",".join("a long cell value that goes on and on" for _ in range(40))
+    for number in range(8):
+        await uploads.accept(ADA, chat, f"wide {number}.csv", f"{header}\n{row}\n{row}\n".encode())
+    context = await uploads.tables_context(ADA, chat)
+    assert 1500 < len(context) <= 2000 and context.startswith("Tables from files uploaded to this chat")
+    assert len(await uploads.tables_context(ADA, chat, max_chars=500)) <= 500
