@@ -66,6 +66,12 @@ async def test_the_same_name_twice_gets_a_second_table_and_a_second_name(uploads
     assert query(uploads, chat, "SELECT count(*) FROM data_2") == [(2,)]
 
 
+async def test_a_csv_without_a_header_keeps_its_first_row(uploads: Uploads, chat: str) -> None:
+    file = await uploads.accept(ADA, chat, "readings.csv", b"1,20.5\n2,21.0\n3,19.5\n")
+    assert file.meta["tables"][0]["columns"] == [["column_1", "INTEGER"], ["column_2", "REAL"]]
+    assert query(uploads, chat, "SELECT count(*), sum(column_2) FROM readings") == [(3, 61.0)]
+
+
 async def test_ragged_rows_are_padded_or_cut_and_said(uploads: Uploads, chat: str) -> None:
     file = await uploads.accept(ADA, chat, "ragged.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8,9,10\n11,12,13\n")
     table = file.meta["tables"][0]
