@@ -1,11 +1,9 @@
-"""`sql_query`: one read-only SELECT over the sample database, or over the tables of the files uploaded to the
-chat (`database="chat"`), shown as a table and, when it fits, a chart."""
+"""`sql_query`: one read-only SELECT over the sample database, shown as a table and, when it fits, a chart."""
 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -28,8 +26,7 @@ BASE_DESCRIPTION = (
     "Run one read-only SQLite SELECT on the sample company database and show the result as a table "
     "(and a chart when the result is a label column plus number columns, e.g. month + revenue). "
     "Only reading is allowed; one statement, no ';' chains. Aggregate in SQL (GROUP BY, sum, count) "
-    "rather than fetching many rows. Set database to \"chat\" to query the tables made from files uploaded to "
-    "this chat (their schema is in the chat's context). Tables of the sample database:\n"
+    "rather than fetching many rows. Tables:\n"
 )
 
 
@@ -38,9 +35,6 @@ class SQLParams(BaseModel):
         min_length=1,
         max_length=10_000,
         description="Exactly one SQLite SELECT statement (WITH ... SELECT and PRAGMA table_info(name) work too).",
-    )
-    database: Literal["sample", "chat"] = Field(
-        "sample", description="sample: the sample company database; chat: the tables of files uploaded to this chat.",
     )
 
 
@@ -164,23 +158,12 @@ class SQLQueryTool(Tool):
             self._read_schema()
         return super().spec()
 
-    def database(self, args: SQLParams, context: ToolContext) -> Path | ToolResult:
-        """The file to query, or the refusal. The chat's tables are the person's own uploads: no policy check."""
-        if args.database == "chat":
-            path = context.files.table_database() if context.files is not None else None
-            return path or ToolResult.error("No table has been uploaded to this chat: upload a CSV, Excel, Parquet "
-                                            "or JSON-lines file first.")
+    async def run(self, args: SQLParams, context: ToolContext) -> ToolResult:
         if not context.policy.can_use(context.user, "data_source", DATA_SOURCE):
             return ToolResult.error(f"You do not have access to the {DATA_SOURCE} database.")
-        return sample_database_path(self.settings.data_dir)
-
-    async def run(self, args: SQLParams, context: ToolContext) -> ToolResult:
-        database = self.database(args, context)
-        if isinstance(database, ToolResult):
-            return database
         try:
             result = await run_query(
-                database,
+                sample_database_path(self.settings.data_dir),
                 args.query,
                 timeout_s=self.settings.query_timeout_s,
                 row_limit=self.settings.sql_row_limit,

@@ -63,6 +63,8 @@ class Uploads:
         (ValueError for a conversation id that is not of the form the app makes)."""
         self.layout.chat_dir(owner, conversation_id)  # ValueError for an id that is not one of ours
         async with self._locks.setdefault(owner, asyncio.Lock()):
+            if await self.store.get_conversation(owner, conversation_id) is None:  # before a byte is written
+                raise FileRefused("This chat no longer exists.")
             existing = await self.store.list_files(owner, conversation_id)
             if len(existing) >= self.limits.max_files_per_chat:
                 raise FileRefused(f"This chat already holds {len(existing)} files, the most allowed: remove one "
