@@ -66,6 +66,12 @@ async def test_the_same_name_twice_gets_a_second_table_and_a_second_name(uploads
     assert query(uploads, chat, "SELECT count(*) FROM data_2") == [(2,)]
 
 
+async def test_a_csv_without_a_header_keeps_its_first_row(uploads: Uploads, chat: str) -> None:
+    file = await uploads.accept(ADA, chat, "readings.csv", b"1,20.5\n2,21.0\n3,19.5\n")
+    assert file.meta["tables"][0]["columns"] == [["column_1", "INTEGER"], ["column_2", "REAL"]]
+    assert query(uploads, chat, "SELECT count(*), sum(column_2) FROM readings") == [(3, 61.0)]
+
+
 async def test_ragged_rows_are_padded_or_cut_and_said(uploads: Uploads, chat: str) -> None:
     file = await uploads.accept(ADA, chat, "ragged.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8,9,10\n11,12,13\n")
     table = file.meta["tables"][0]
@@ -100,3 +106,13 @@ async def test_a_parquet_file_becomes_a_table(uploads: Uploads, chat: str, tmp_p
     file = await uploads.accept(ADA, chat, "metrics.parquet", path)
     assert file.meta["tables"][0]["rows"] == 7000
     assert query(uploads, chat, "SELECT v FROM metrics WHERE k = 6999") == [("v6999",)]
+
+
+async def test_the_context_block_stays_within_its_cap(uploads: Uploads, chat: str) -> None:
+    header = ",".join(f"a_rather_long_column_name_{i}" for i in range(40))
+    row = ",".join("a long cell value that goes on and on" for _ in range(40))
+    for number in range(8):
+        await uploads.accept(ADA, chat, f"wide {number}.csv", f"{header}\n{row}\n{row}\n".encode())
+    context = await uploads.tables_context(ADA, chat)
+    assert 1500 < len(context) <= 2000 and context.startswith("Tables from files uploaded to this chat")
+    assert len(await uploads.tables_context(ADA, chat, max_chars=500)) <= 500
