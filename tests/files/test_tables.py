@@ -58,6 +58,16 @@ async def test_delimiters_and_encodings_are_sniffed(uploads: Uploads, chat: str)
     assert query(uploads, chat, "SELECT label FROM labels WHERE id = 1") == [("première",)]
 
 
+async def test_excels_utf16_text_and_bytes_no_encoding_knows_are_read(uploads: Uploads, chat: str) -> None:
+    utf16 = "Name\tBetrag\r\nGrüße\t3,5\r\nÄrger\t4\r\n".encode("utf-16")  # Excel's "Unicode text"
+    file = await uploads.accept(ADA, chat, "export.txt", utf16)
+    assert file.mime == "text/tab-separated-values"
+    assert query(uploads, chat, "SELECT name FROM export ORDER BY name") == [("Grüße",), ("Ärger",)]
+    mixed = b"id,label\n1,caf\xc3\xa9\n2,\x81\x8d broken \xff\n"  # no encoding decodes all of it but Latin-1
+    await uploads.accept(ADA, chat, "mixed.csv", mixed)
+    assert query(uploads, chat, "SELECT count(*) FROM mixed") == [(2,)]
+
+
 async def test_the_same_name_twice_gets_a_second_table_and_a_second_name(uploads: Uploads, chat: str) -> None:
     first = await uploads.accept(ADA, chat, "data.csv", b"x,y\n1,2\n")
     second = await uploads.accept(ADA, chat, "data.csv", b"x,y\n5,6\n7,8\n")
