@@ -29,7 +29,7 @@ from galaxy_chat.vocabulary.widgets import Table
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-SWEEP_GRACE_S = 3600.0  # a folder this young may belong to an upload still being accepted
+SWEEP_GRACE_S = 600.0  # a folder this young may belong to an upload still being accepted (PDF text: 60 s at most)
 StoredFile = FileRecord
 
 
