@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MAIN_FILE = ROOT / "tests" / "app_main.py"
 
 
-LAYERS = ("unit", "page", "e2e", "store", "mcp", "files")  # the folders under tests/, each also a marker
+LAYERS = ("unit", "page", "e2e", "store", "mcp", "files", "coord")  # the folders under tests/, each also a marker
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
