@@ -9,6 +9,7 @@ Redis every `probe_s` until it answers again; then everything is shared again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from galaxy_chat.coord import redis_scripts
@@ -34,13 +36,18 @@ BLOCK_MS = 1_000  # one XREAD waits this long at most, so a follower notices an 
 class RedisCoordinator:
     shared = True
 
-    def __init__(self, url: str, prefix: str = "galaxy:", timeout_s: float = 0.5, probe_s: float = 1.0) -> None:
-        options: dict[str, Any] = {"decode_responses": True, "socket_connect_timeout": timeout_s,
-                                   "retry": Retry(NoBackoff(), 0)}  # no silent retries: an outage shows at once
+    def __init__(self, url: str, prefix: str = "galaxy:", timeout_s: float = 1.0, probe_s: float = 1.0,
+                 watch_s: float = 5.0) -> None:
+        # One immediate retry on a broken connection only (a pooled connection from before a restart of Redis
+        # is dead; a new one works), none on a timeout: an outage shows at once.
+        retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+        options: dict[str, Any] = {"decode_responses": True, "socket_connect_timeout": timeout_s, "retry": retry}
         self.client = Redis.from_url(url, socket_timeout=timeout_s, **options)
         self._blocking = Redis.from_url(url, socket_timeout=timeout_s + BLOCK_MS / 1000, **options)  # XREAD BLOCK
         self.prefix = prefix
         self.probe_s = probe_s
+        self.watch_s = watch_s  # a healthy Redis is pinged this often, so /ready notices an outage unprompted
+        self._watch: asyncio.Task[None] | None = None
         self.local = LocalCoordinator()  # what this replica uses on its own while degraded
         self.degraded_since: float | None = None
         self._probe: asyncio.Task[None] | None = None
@@ -55,8 +62,20 @@ class RedisCoordinator:
                 **({"degraded_for_s": round(time.monotonic() - self.degraded_since, 1)} if degraded else {})}
 
     async def start(self) -> None:
-        """Find out now whether Redis answers (else start degraded), rather than at the first message."""
-        await self._shared(self.client.ping, lambda: True)
+        """Find out now whether Redis answers (else start degraded), and keep watching it. A few tries: the
+        event loop is busy at start-up, and a reply that waited behind it must not count as an outage."""
+        for _ in range(2):
+            with contextlib.suppress(*UNREACHABLE):
+                await self.client.ping()
+                break
+        else:
+            await self._shared(self.client.ping, lambda: True)
+        self._watch = asyncio.create_task(self._watch_periodically(), name="redis-watch")
+
+    async def _watch_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.watch_s)
+            await self._shared(self.client.ping, lambda: True)
 
     async def _shared(self, remote: Callable[[], Awaitable[T]], local: Callable[[], T]) -> T:
         if self.degraded_since is None:
@@ -130,7 +149,7 @@ class RedisCoordinator:
     # rate counting
     async def allow(self, key: str, limit: int, window_s: float) -> Allowance:
         async def remote() -> Allowance:
-            allowed, count, wait_ms = await self._allow(keys=[f"{self.prefix}rate:{key}"],
+            allowed, count, wait_ms = await self._allow(keys=[f"{self.prefix}count:{key}"],
                                                         args=[limit, int(window_s * 1000), uuid.uuid4().hex[:12]])
             return Allowance(bool(allowed), int(count), int(wait_ms) / 1000)
 
@@ -219,7 +238,8 @@ class RedisCoordinator:
                 quiet_until = time.monotonic() + idle_s
 
     async def aclose(self) -> None:
-        if self._probe is not None:
-            self._probe.cancel()
+        for task in (self._probe, self._watch):
+            if task is not None:
+                task.cancel()
         await self.client.aclose()
         await self._blocking.aclose()
