@@ -39,7 +39,7 @@ from bench.ui_bench_rig import App, Model, cores, percentile
 INTERVAL_S = 0.02  # 50 tokens/s per reply
 LAG_TARGET_S = 0.05
 MAX_STREAMS, MAX_TABS = 400, 2000
-OPENING = 25  # tabs opening at once
+OPENING = 10  # tabs opening at once (more queue page builds past NiceGUI's 3 s response timeout)
 
 
 class Load:
@@ -47,6 +47,7 @@ class Load:
         self.app, self.model = app, model
         self.http = httpx.AsyncClient(limits=httpx.Limits(max_connections=OPENING * 2), timeout=60)
         self.users = 0
+        self.page_timeouts = 0  # pages answered 500 (built too slowly), opened again
 
     async def open_tabs(self, count: int) -> list[Tab]:
         gate = asyncio.Semaphore(OPENING)
@@ -55,13 +56,21 @@ class Load:
             self.users += 1
             tab = Tab(self.app.url, f"load-{self.users:05d}@load.test", self.http)
             async with gate:
-                await tab.open()
+                for attempt in range(3):
+                    try:
+                        await tab.open()
+                        break
+                    except httpx.HTTPStatusError:
+                        self.page_timeouts += 1
+                        if attempt == 2:
+                            raise
+                        await asyncio.sleep(1)
             return tab
 
         return list(await asyncio.gather(*(one() for _ in range(count))))
 
-    async def streaming(self, count: int, tokens: int) -> dict[str, float]:
-        tabs = await self.open_tabs(count)
+    async def streaming(self, count: int, tokens: int, tabs: list[Tab] | None = None) -> dict[str, float]:
+        tabs = tabs or await self.open_tabs(count)
         for _ in tabs:
             self.model.script(tokens, INTERVAL_S)
         cpu0, began = self.app.cpu_s(), time.monotonic()
@@ -85,7 +94,7 @@ class Load:
         warm = await self.open_tabs(20)  # first pages pay for imports and caches: not a tab's cost
         await asyncio.gather(*(tab.close() for tab in warm))
         await asyncio.sleep(2)
-        base, tabs, rows = self.app.rss_mb(), [], []
+        base, tabs, rows, began = self.app.rss_mb(), [], [], time.monotonic()
         for count in counts:
             tabs += await self.open_tabs(count - len(tabs))
             await asyncio.sleep(2)  # let the app settle (sockets accepted, first messages sent)
@@ -93,6 +102,7 @@ class Load:
             await asyncio.sleep(1)
             rss = self.app.rss_mb()
             rows.append((count, rss, (rss - base) / count))
+            print(f"  ({count} tabs open after {time.monotonic() - began:.0f} s)", flush=True)
         await asyncio.gather(*(tab.close() for tab in tabs))
         return rows
 
@@ -101,23 +111,38 @@ class Load:
 
 
 def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "py_spy", "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "250",
-               "-f", "raw", "-o", str(out), "--nonblocking"]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-d", str(int(seconds)),
+               "-r", "250", "-f", "raw", "-o", str(out), "--nonblocking", "--gil"]  # --gil: samples that run Python
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=(out.parent / "py-spy.log").open("wb"))
 
 
-def hot_spots(raw: Path, most: int = 18) -> list[tuple[str, float]]:
-    """Share of samples per function anywhere on the stack (inclusive), from py-spy's collapsed stacks."""
-    inclusive: Counter[str] = Counter()
+STORE, MODEL, PAGE = "history store (SQLAlchemy, aiosqlite)", "reading the model's stream (httpx)", "the page"
+SOCKET = "socket.io and the WebSocket"
+AREAS = [  # a sample counts for the first of these found from the innermost frame outwards
+    ("galaxy_chat/store/", STORE), ("aiosqlite/", STORE), ("sqlalchemy/", STORE),
+    ("galaxy_chat/llm/", MODEL), ("httpx/", MODEL), ("httpcore/", MODEL), ("h11/", MODEL), ("anyio/", MODEL),
+    ("galaxy_chat/ui/", PAGE), ("markdown/", PAGE), ("nh3", PAGE), ("nicegui/", "NiceGUI (outbox, elements)"),
+    ("socketio/", SOCKET), ("engineio/", SOCKET), ("wsproto/", SOCKET), ("uvicorn/", SOCKET),
+    ("galaxy_chat/core/session_log", "session log"), ("galaxy_chat/core/", "core (engine, session, recorder)"),
+    ("asyncio/", "event loop"), ("selectors.py", "event loop"),
+]
+
+
+def frame_file(frame: str) -> str:
+    return frame.partition(" (")[2].rsplit(":", 1)[0]
+
+
+def hot_spots(raw: Path) -> list[tuple[str, float]]:
+    """From py-spy's collapsed stacks: each area's share of all samples (see AREAS)."""
+    areas: Counter[str] = Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        frames = {frame.split(" (")[0] + " " + frame.split("/")[-1].split(":")[0].rstrip(")")
-                  for frame in stack.split(";")}
+        files = [frame_file(frame) for frame in reversed(stack.split(";"))]
         total += int(count)
-        for frame in frames:
-            inclusive[frame] += int(count)
-    return [(name, count / max(1, total)) for name, count in inclusive.most_common(most)]
+        area = next((label for file in files for prefix, label in AREAS if prefix in file), "other")
+        areas[area] += int(count)
+    return [(name, c / max(1, total)) for name, c in areas.most_common()]
 
 
 async def run(args: argparse.Namespace, app: App, model: Model) -> None:
@@ -125,17 +150,20 @@ async def run(args: argparse.Namespace, app: App, model: Model) -> None:
     try:
         if args.profile:
             out = Path(tempfile.mkdtemp()) / "profile.txt"
-            spy = profile(app.pid, args.tokens * INTERVAL_S + 2, out)
-            result = await load.streaming(args.profile, args.tokens)
+            tabs = await load.open_tabs(args.profile)
+            spy = profile(app.pid, args.tokens * INTERVAL_S + 1, out)
+            result = await load.streaming(args.profile, args.tokens, tabs)
             spy.wait(timeout=120)
             print(f"profile, {args.profile} replies streaming: p95 {result['p95_ms']:.0f} ms")
+            print(f"  app CPU {result['cpu_share']:.0%} of its core; samples holding the GIL, by area:")
             for name, share in hot_spots(out):
-                print(f"  {share:6.1%}  {name}")
+                print(f"    {share:6.1%}  {name}")
             return
-        best = 0
-        print(f"streaming, {args.tokens} tokens per reply at {1 / INTERVAL_S:.0f} tokens/s:")
-        print("  replies   p50 ms   p95 ms   CPU s/1k tokens   app CPU   messages/s   tokens missing")
-        for count in [int(n) for n in args.streams.split(",")]:
+        best, levels = 0, [int(n) for n in args.streams.split(",") if n]
+        if levels:
+            print(f"streaming, {args.tokens} tokens per reply at {1 / INTERVAL_S:.0f} tokens/s:")
+            print("  replies   p50 ms   p95 ms   CPU s/1k tokens   app CPU   messages/s   tokens missing")
+        for count in levels:
             r = await load.streaming(min(count, MAX_STREAMS), args.tokens)
             print(f"  {r['replies']:7.0f}  {r['p50_ms']:7.1f}  {r['p95_ms']:7.1f}  {r['cpu_per_1k']:16.3f}"
                   f"  {r['cpu_share']:7.0%}  {r['messages_per_s']:11.0f}  {r['missing']:14.0f}")
@@ -143,11 +171,13 @@ async def run(args: argparse.Namespace, app: App, model: Model) -> None:
                 best = count
             elif r["p95_ms"] > 2 * LAG_TARGET_S * 1000 or r["missing"]:
                 break
-        print(f"most concurrent replies with p95 lag <= {LAG_TARGET_S * 1000:.0f} ms: {best} (target >= 200)")
+        if levels:
+            print(f"most concurrent replies with p95 lag <= {LAG_TARGET_S * 1000:.0f} ms: {best} (target >= 200)")
         if args.tabs:
             print("idle tabs (connected, each a person):")
             for count, rss, per_tab in await load.idle([min(int(n), MAX_TABS) for n in args.tabs.split(",")]):
                 print(f"  {count:5d} tabs: app RSS {rss:7.1f} MB, {per_tab:.3f} MB per tab (target <= 0.3)")
+            print(f"  pages that took over 3 s to build (500, opened again): {load.page_timeouts}")
     finally:
         await load.aclose()
 
@@ -158,6 +188,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=150)
     parser.add_argument("--tabs", default="250,500,1000,2000")
     parser.add_argument("--profile", type=int, default=0, help="profile the app while this many replies stream")
+    parser.add_argument("--app-root", type=Path, default=None, help="run the app from this copy (PYTHONPATH)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 20_000)), hard))  # the app inherits it
@@ -165,10 +196,15 @@ def main() -> None:
     os.sched_setaffinity(0, home_cores)
     with tempfile.TemporaryDirectory(prefix="galaxy-load-") as folder:
         model = Model(Path(folder))
-        app = App(Path(folder), model, app_cores, home_cores, None)
+        app = App(Path(folder), model, app_cores, home_cores, args.app_root)
         print(f"app on cores {sorted(app_cores)}, load client and model on {sorted(home_cores)}")
         try:
             asyncio.run(run(args, app, model))
+        except Exception:
+            lines = app.process.output().splitlines()
+            faults = [n for n, line in enumerate(lines) if "ERROR" in line or "Traceback" in line][:2]
+            print("the app's first faults and last lines:", *(lines[n] for n in faults), *lines[-4:], sep="\n  ")
+            raise
         finally:
             app.stop()
             model.stop()
