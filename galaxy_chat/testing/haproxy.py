@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 from galaxy_chat.testing.postgres import free_port
-from galaxy_chat.testing.throwaway import ThrowawayServer
+from galaxy_chat.testing.throwaway import ServerProcess
 
 START_TIMEOUT_S = 10.0
 CONFIG = """global
@@ -41,7 +38,9 @@ def find_haproxy() -> str | None:
     return shutil.which("haproxy") or (Path("/usr/sbin/haproxy").exists() and "/usr/sbin/haproxy") or None
 
 
-class HAProxy(ThrowawayServer):
+class HAProxy(ServerProcess):
+    prefix = "galaxy-haproxy-"
+
     def __init__(self, replicas: dict[str, int]) -> None:
         """`replicas`: name -> the port each app replica listens on (127.0.0.1)."""
         binary = find_haproxy()
@@ -50,35 +49,19 @@ class HAProxy(ThrowawayServer):
         self.binary = binary
         self.replicas = replicas
         self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> HAProxy:
-        if self.folder is None:
-            self.folder = Path(tempfile.mkdtemp(prefix="galaxy-haproxy-"))
         servers = "\n".join(f"    server {name} 127.0.0.1:{port} cookie {name}"
                             for name, port in self.replicas.items())
-        config = self.folder / "haproxy.cfg"
+        config = self.own_folder() / "haproxy.cfg"
         config.write_text(CONFIG.format(port=self.port, servers=servers))
-        with (self.folder / "log").open("ab") as log:
-            self.process = subprocess.Popen([self.binary, "-db", "-f", str(config)], stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError(f"haproxy did not start: see {self.folder}/log")
+        self.spawn([self.binary, "-db", "-f", str(config)], self._listens, START_TIMEOUT_S)
+        return self
 
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
+    def _listens(self) -> bool:
+        socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+        return True
