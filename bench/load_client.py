@@ -12,6 +12,7 @@ reply and stamps each write; a token's lag is from that write to the first messa
   target. The figure is the most replies with p95 <= 50 ms.
 - idle tabs: the app's RSS with K connected idle tabs over its RSS before them, per tab.
 - --profile N: py-spy samples the app while N replies stream; prints where its time goes.
+- --redis: the app with REDIS_URL (a redis-server of its own beside the client), to see what coordination costs.
 Everything is on loopback and bounded: levels and counts are capped, every wait has a deadline.
 """
 
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from bench.load_tab import Tab
 from bench.ui_bench_rig import App, Model, cores, percentile
+from galaxy_chat.testing.redis_server import RedisServer
 
 INTERVAL_S = 0.02  # 50 tokens/s per reply
 LAG_TARGET_S = 0.05
@@ -189,14 +191,16 @@ def main() -> None:
     parser.add_argument("--tabs", default="250,500,1000,2000")
     parser.add_argument("--profile", type=int, default=0, help="profile the app while this many replies stream")
     parser.add_argument("--app-root", type=Path, default=None, help="run the app from this copy (PYTHONPATH)")
+    parser.add_argument("--redis", action="store_true", help="with REDIS_URL (a redis-server of its own)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 20_000)), hard))  # the app inherits it
     app_cores, home_cores = cores()
     os.sched_setaffinity(0, home_cores)
-    with tempfile.TemporaryDirectory(prefix="galaxy-load-") as folder:
+    with tempfile.TemporaryDirectory(prefix="galaxy-load-") as folder, contextlib.ExitStack() as stack:
         model = Model(Path(folder))
-        app = App(Path(folder), model, app_cores, home_cores, args.app_root)
+        redis = {"REDIS_URL": stack.enter_context(RedisServer()).url} if args.redis else {}
+        app = App(Path(folder), model, app_cores, home_cores, args.app_root, **redis)
         print(f"app on cores {sorted(app_cores)}, load client and model on {sorted(home_cores)}")
         try:
             asyncio.run(run(args, app, model))

@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from galaxy_chat.coord import Coordinator
+from galaxy_chat.coord.holder import HeldLease
 
 Pair = tuple[Coordinator, Coordinator]
 
@@ -111,3 +112,14 @@ async def test_state_for_ready(replicas: Pair) -> None:
     a, _ = replicas
     state = a.state()
     assert state["ok"] and state["degraded"] is None and state["backend"] in {"local", "redis"}
+
+
+async def test_a_held_lease_outlives_its_ttl_while_the_work_runs(replicas: Pair) -> None:
+    a, b = replicas
+    held = await HeldLease.take(a, "run:ann@example.com", ttl_s=0.3)
+    assert held is not None
+    await asyncio.sleep(1.0)  # three ttls: renewed in the background meanwhile
+    assert not held.lost and await b.acquire("run:ann@example.com", "replica-b", ttl_s=5) is None
+    assert await HeldLease.take(b, "run:ann@example.com", ttl_s=0.3) is None
+    await held.release()
+    assert held.lost and await b.acquire("run:ann@example.com", "replica-b", ttl_s=5) is not None
