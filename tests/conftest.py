@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from nicegui import app as nicegui_app
 from nicegui.testing.user import User
 from nicegui.testing.user_simulation import user_simulation
 
@@ -24,6 +25,10 @@ from tests.engine_helpers import Rig, rig_factory
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_FILE = ROOT / "tests" / "app_main.py"
 
+
+# FastAPI nests the app's lifespan once more for every included router, and NiceGUI's reset between simulated
+# apps leaves it: restored before each one, or a few hundred page tests overflow the stack (RecursionError).
+FIRST_LIFESPAN = nicegui_app.router.lifespan_context
 
 LAYERS = ("unit", "page", "e2e", "store", "mcp", "files", "coord")  # the folders under tests/, each also a marker
 
@@ -74,6 +79,7 @@ def simulated_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AbstractAsyn
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         failure: BaseException | None = None
+        nicegui_app.router.lifespan_context = FIRST_LIFESPAN
         async with user_simulation(main_file=MAIN_FILE) as user:
             try:
                 yield user

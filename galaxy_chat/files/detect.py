@@ -25,6 +25,8 @@ PROGRAMS = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed
 ARCHIVES = (b"\x1f\x8b", b"7z\xbc\xaf\x27\x1c", b"Rar!", b"BZh", b"\xfd7zXZ\x00")
 HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*|<\?xml[^>]*>\s*)*<(?:!doctype\s+html|html|head|body|script|meta|"
                         r"title|style|div|table|p|h[1-6])\b", re.IGNORECASE | re.DOTALL)
+SVG_START = re.compile(r"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*|<!doctype\s+svg[^>]*>\s*)*<svg\b",
+                       re.IGNORECASE | re.DOTALL)
 MARKDOWN = re.compile(r"^(?:#{1,6}\s+\S|```|\s*[-*+]\s+\[.\]|\|.*\|\s*$)", re.MULTILINE)
 DELIMITERS = ",;\t|"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -129,6 +131,8 @@ def detect(path: Path) -> Detected:
     if encoding is None:
         return Detected("other", "application/octet-stream", "binary")
     sample = sample_text(path, encoding)
+    if SVG_START.match(sample):  # markup that can carry script: read like HTML, never shown as an image
+        return Detected("document", "image/svg+xml", "html", encoding)
     if HTML_START.match(sample):
         return Detected("document", "text/html", "html", encoding)
     if _is_json_lines(sample):

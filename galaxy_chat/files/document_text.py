@@ -9,15 +9,18 @@ is kept with a note. Text beyond MAX_TEXT_CHARS is not indexed (noted).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from galaxy_chat.files.detect import Detected
 from galaxy_chat.files.errors import FileRefused
 
 MAX_TEXT_CHARS = 5_000_000
 MAX_PAGES = 2000
+MAX_PDF_SECONDS = 60.0  # a crafted PDF can make text extraction crawl: the pages read by then are kept
 SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math",
                           "head", "textarea", "select"})
 BLOCK_TAGS = frozenset({"p", "div", "br", "li", "tr", "table", "section", "article", "header", "footer", "ul",
@@ -74,23 +77,34 @@ def html_text(markup: str) -> str:
     return parser.text()
 
 
+def _opens_without_password(reader: Any) -> bool:
+    """Many PDFs are encrypted with an empty password (only to forbid printing or copying): those are read."""
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # e.g. AES without the crypto library: treated like a password we do not have
+        return False
+
+
 def _pdf(path: Path) -> DocumentText:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged PDF warns once per object otherwise
     try:
         reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
+        if reader.is_encrypted and not _opens_without_password(reader):
             raise FileRefused("This PDF is password-protected: remove the password and upload it again.")
         count = len(reader.pages)
     except FileRefused:
         raise
-    except (PdfReadError, ValueError, TypeError, KeyError, OSError, RecursionError, NotImplementedError) as exc:
+    except (PyPdfError, ValueError, TypeError, KeyError, OSError, RecursionError, NotImplementedError) as exc:
         raise FileRefused(f"This PDF could not be read: it looks damaged ({type(exc).__name__}).") from None
     pages: list[tuple[int | None, str]] = []
-    size, notes = 0, []
+    size, notes, began = 0, [], time.monotonic()
     for number in range(min(count, MAX_PAGES)):
+        if time.monotonic() - began > MAX_PDF_SECONDS:
+            notes.append(f"only the first {number} pages could be read in {MAX_PDF_SECONDS:.0f} s")
+            break
         try:
             text = reader.pages[number].extract_text() or ""
         except Exception:  # one broken page must not cost the others

@@ -6,6 +6,7 @@ part-way is undone, so a refused file leaves nothing behind. Blocking: run it in
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,11 @@ def process(path: Path, name: str, file_id: str, tables_db: Path, index_db: Path
 def _import_tables(path: Path, detected: Detected, name: str, tables_db: Path) -> dict[str, Any]:
     written: list[TableInfo] = []
     try:
-        for table_name, header, rows in read_tables(path, detected, name):
-            written.append(write_table(tables_db, table_name, header, rows))
+        try:
+            for table_name, header, rows in read_tables(path, detected, name):
+                written.append(write_table(tables_db, table_name, header, rows))
+        except csv.Error as exc:  # raised by the reader while the rows stream in
+            raise FileRefused(f"This file could not be read as a table: {exc}.") from None
     except BaseException:
         drop_tables(tables_db, [table.name for table in written])
         raise

@@ -12,13 +12,14 @@ import csv
 import json
 import zipfile
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
 from galaxy_chat.files.detect import Detected
 from galaxy_chat.files.errors import FileRefused
 from galaxy_chat.files.names import stem
-from galaxy_chat.files.table_writer import SAMPLE_ROWS, plain
+from galaxy_chat.files.table_writer import SAMPLE_ROWS, plain, value_type
 
 MAX_LINE_CHARS = 1_000_000
 ZIP_MAX_TOTAL = 300 * 1024 * 1024  # bytes all entries of an .xlsx may inflate to
@@ -46,16 +47,12 @@ def _csv(path: Path, detected: Detected, name: str) -> Iterator[TableRows]:
             header = next(reader, None)
             if header is None:
                 raise FileRefused("This file has no rows.")
-            yield name, header, _rows_or_refuse(reader)
+            if all(value_type(cell) in ("INTEGER", "REAL") for cell in header):  # no header: data from row 1
+                yield name, [f"column_{number}" for number in range(1, len(header) + 1)], chain([header], reader)
+            else:
+                yield name, header, reader  # csv.Error while reading rows: processing.py says so
         except csv.Error as exc:
             raise FileRefused(f"This file could not be read as a table: {exc}.") from None
-
-
-def _rows_or_refuse(reader: Iterator[list[str]]) -> Iterator[list[str]]:
-    try:
-        yield from reader
-    except csv.Error as exc:
-        raise FileRefused(f"This file could not be read as a table: {exc}.") from None
 
 
 def _jsonl(path: Path, detected: Detected, name: str) -> Iterator[TableRows]:

@@ -1,7 +1,8 @@
 """Writing rows into a chat's tables.db: column types inferred from the first rows, then batches.
 
-Memory stays bounded by one batch whatever the file's size. SQLite's column affinity keeps a later value
-that does not fit the inferred type as it is (a "n/a" in an INTEGER column stays text), so nothing is lost.
+Memory stays bounded by one batch whatever the file's size. SQLite's column affinity converts the text
+cells and keeps a later value that does not fit the inferred type as it is (a "n/a" in an INTEGER column
+stays text), so nothing is lost.
 The whole import is one transaction: a refused or failed file leaves no half table behind.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -24,7 +25,7 @@ BATCH_ROWS = 5000
 MAX_COLUMNS = 500  # what the read-only connection allows (SQLITE_LIMIT_COLUMN)
 MAX_CELL_CHARS = 20_000  # the read-only connection refuses values over 100,000 bytes
 INT_RANGE = 2**63
-Converter = Callable[[Any], Any]
+NULL_IF_EMPTY = "NULLIF(?, '')"
 
 
 @dataclass
@@ -83,32 +84,6 @@ def column_type(types: set[str | None]) -> str:
     return "REAL" if "REAL" in types else "INTEGER"
 
 
-def _integer(value: Any) -> Any:
-    if value.__class__ is str:
-        try:
-            number = int(value)
-            return number if -INT_RANGE < number < INT_RANGE else value
-        except ValueError:
-            return value or None
-    return value
-
-
-def _real(value: Any) -> Any:
-    if value.__class__ is str:
-        try:
-            return float(value)
-        except ValueError:
-            return value or None
-    return value
-
-
-def _text(value: Any) -> Any:
-    return value if value != "" else None
-
-
-CONVERTERS: dict[str, Converter] = {"INTEGER": _integer, "REAL": _real, "TEXT": _text}
-
-
 class Cells:
     """Fits each row to the header's width and caps long cells, counting what it changed."""
 
@@ -123,6 +98,11 @@ class Cells:
             row = [*row[: self.width], *([None] * (self.width - len(row)))]
         else:
             row = list(row)
+        try:
+            if sum(map(len, row)) <= MAX_CELL_CHARS:  # the common case, in C: no cell can be too long
+                return row
+        except TypeError:  # numbers or None among the cells (spreadsheets, JSON, Parquet)
+            pass
         for index, value in enumerate(row):
             if value.__class__ is str and len(value) > MAX_CELL_CHARS:
                 row[index] = value[:MAX_CELL_CHARS]
@@ -150,7 +130,6 @@ def write_table(database: Path, table_name: str, header: Sequence[Any], rows: It
     fitted: Iterator[list[Any]] = map(cells.fit, rows)
     sample = list(islice(fitted, SAMPLE_ROWS))
     types = [column_type({value_type(row[index]) for row in sample}) for index in range(len(header))]
-    converters = [CONVERTERS[kind] for kind in types]
     names = column_names(header)
     connection = sqlite3.connect(database, isolation_level=None)
     try:
@@ -161,12 +140,14 @@ def write_table(database: Path, table_name: str, header: Sequence[Any], rows: It
         table = sql_identifier(table_name, [*existing, *taken])
         columns = ", ".join(f"{quote(name)} {kind}" for name, kind in zip(names, types, strict=True))
         connection.execute(f"CREATE TABLE {quote(table)} ({columns})")
-        insert = f"INSERT INTO {quote(table)} VALUES ({', '.join('?' * len(names))})"
+        # SQLite converts in C: "" becomes NULL, and the column's affinity turns "12" into 12 in an INTEGER column
+        # (and keeps "n/a" as text), so no cell passes through Python code on its way in.
+        placeholders = ", ".join([NULL_IF_EMPTY] * len(names))
+        insert = f"INSERT INTO {quote(table)} VALUES ({placeholders})"
         count = 0
         batch = sample
         while batch:
-            connection.executemany(insert, [[convert(value) for convert, value in zip(converters, row, strict=True)]
-                                            for row in batch])
+            connection.executemany(insert, batch)
             count += len(batch)
             batch = list(islice(fitted, BATCH_ROWS))
         connection.execute("COMMIT")

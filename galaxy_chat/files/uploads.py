@@ -59,14 +59,19 @@ class Uploads:
     # -- accepting ---------------------------------------------------------------------------------------
 
     async def accept(self, owner: str, conversation_id: str, name: str, source: Path | bytes) -> StoredFile:
-        """Keep `source` (a temporary file's path, or the bytes) as a file of the chat; FileRefused if not."""
+        """Keep `source` (a temporary file's path, or the bytes) as a file of the chat; FileRefused if not
+        (ValueError for a conversation id that is not of the form the app makes)."""
         self.layout.chat_dir(owner, conversation_id)  # ValueError for an id that is not one of ours
         async with self._locks.setdefault(owner, asyncio.Lock()):
+            if await self.store.get_conversation(owner, conversation_id) is None:  # before a byte is written
+                raise FileRefused("This chat no longer exists.")
             existing = await self.store.list_files(owner, conversation_id)
             if len(existing) >= self.limits.max_files_per_chat:
                 raise FileRefused(f"This chat already holds {len(existing)} files, the most allowed: remove one "
                                   "first.")
             incoming = len(source) if isinstance(source, bytes | bytearray) else Path(source).stat().st_size
+            if incoming > self.limits.max_bytes:
+                raise FileRefused(f"This file is larger than the {self.limits.max_bytes // MB} MB allowed.")
             await self._check_quota(owner, incoming)
             file_id = secrets.token_hex(16)
             shown = unique_name(display_name(name), {record.name for record in existing})

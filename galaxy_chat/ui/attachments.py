@@ -123,7 +123,8 @@ def attached(files: list[Attachment]) -> None:
     with testid(ui.element("div").classes("gc-attached"), "attached-files"):
         for file in files:
             if file.kind == "image":
-                image = ui.image(file_url(file.id)).props("no-spinner")
+                image = ui.image(file_url(file.id))
+                image.props["tag"] = "img"  # a plain <img> (with NiceGUI's path prefix), not Quasar's q-img
                 image.props["alt"] = file.name  # set as a value, never parsed as props text
             else:
                 label = f"{file.name} · {file.summary or size_text(file.size)}"

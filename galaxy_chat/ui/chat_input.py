@@ -23,9 +23,10 @@ class ChatInput:
         # The box and the button sit in the footer itself, centred (page CSS), the chips in a row above them.
         with ui.footer().classes("gc-footer bg-grey-10 px-2 py-2 items-end gap-x-2 gap-y-1 justify-center"):
             self.tray = AttachmentTray(uploads, owner, conversation_id, max_bytes)
-            self.tray.button()
             self.box = testid(ui.textarea(placeholder=PLACEHOLDER).props("autogrow outlined dense autofocus")
                               .classes("gc-input grow"), "chat-input")
+            with self.box.add_slot("prepend"):  # inside the box: on a phone the box keeps the footer's width
+                self.tray.button()
             self.button = testid(ui.button(icon="send").props("round color=primary data-state=send"), "send-button")
         # The browser takes the text out of the box and clears it at once (no round trip before the box is
         # empty, and no update of the box from the server); see gcTakeInput in page.js.

@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse
 
 from galaxy_chat.services import Services
 from galaxy_chat.ui.chat_page import ChatPage
-from galaxy_chat.ui.nicegui_internals import page_prefix
+from galaxy_chat.ui.nicegui_internals import cache_handler_signatures, page_prefix
 from galaxy_chat.ui.page_assets import add_page_assets
 from galaxy_chat.ui.streaming_markdown import preload_html
 from galaxy_chat.web.identity import client_of, current_user
@@ -27,6 +27,7 @@ NOT_FOUND_PAGE = ("<!doctype html><html><head><meta charset='utf-8'><title>Chat 
 
 def register_chat_page(services: Services) -> None:
     add_page_assets()
+    cache_handler_signatures()  # building a page's elements: a third faster
 
     @ui.page("/", title=services.settings.app_name)
     async def chat_page(request: Request, client: Client) -> None:

@@ -4,11 +4,33 @@ loudly when an upgrade of NiceGUI changes one). The page's script has its own li
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from nicegui import ui
+from nicegui import helpers, ui
 from starlette.requests import Request
+
+
+def cache_handler_signatures() -> None:
+    """NiceGUI asks `inspect.signature` of every element's change handlers when it builds the element (three per
+    element, a third of the time a page with a long chat takes to build). A bound method's answer is its
+    function's, the same for every element: it is kept once per function. Anything else is asked as before."""
+    original = helpers.expects_arguments
+    if getattr(original, "gc_cached", False):
+        return
+    known: dict[Callable[..., Any], bool] = {}
+
+    def expects_arguments(func: Callable[..., Any]) -> bool:
+        function = getattr(func, "__func__", None)
+        if function is None:  # a plain function, a lambda, a partial: possibly made anew each time, not kept
+            return original(func)
+        if function not in known:
+            known[function] = original(func)
+        return known[function]
+
+    expects_arguments.gc_cached = True  # type: ignore[attr-defined]
+    helpers.expects_arguments = expects_arguments
 
 
 def page_prefix(request: Request) -> str:

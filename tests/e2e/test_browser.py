@@ -242,7 +242,9 @@ def test_the_page_fits_a_phone_and_a_wide_screen(app_process) -> None:
             box = page.get_by_test_id("chat-input")
             box.wait_for(timeout=10_000)
             page.wait_for_timeout(300)  # the utility CSS is generated once the page is mounted
-            box_width = box.bounding_box()["width"]
+            # the box with its attach button: the element whose class list holds q-field
+            field = box.locator("xpath=ancestor::*[contains(concat(' ', @class, ' '), ' q-field ')]")
+            box_width = field.bounding_box()["width"]
             assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing sideways
             assert box_width >= min(0.7 * width, 800), (width, box_width)  # most of the page's (column's) width
             assert page.get_by_test_id("tools-select").is_visible() == (width > 1000)  # drawer: closed on a phone

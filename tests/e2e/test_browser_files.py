@@ -1,5 +1,6 @@
 """Files in real Chromium: a CSV dropped on the page and queried with /sql (table and chart), read by /python into
-a plot, a PDF question answered with a page citation, a chip removed, a refused file's toast."""
+a plot, a chip removed, a refused file's toast, a pasted image shown in its message, a PDF question answered
+with a page citation."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from galaxy_chat.testing.llm_server import Reply
 from galaxy_chat.testing.llm_wire import openai_text
 from tests.browser_helpers import chromium_page, needs_chromium, scripted_model, send_and_wait
-from tests.files.makers import pdf
+from tests.files.makers import pdf, png
 
 pytestmark = needs_chromium
 CSV = "region,month,amount\nNorth,2024-01,10.5\nSouth,2024-01,7\nNorth,2024-02,4.5\nSouth,2024-02,3\n"
@@ -61,6 +62,26 @@ def test_a_dropped_csv_is_queried_by_sql_and_python(app_process) -> None:
         assert page.get_by_test_id("attachment-chip").count() == 0
         # The refused upload's answer (400) is the only thing the browser reports
         assert [error for error in errors if "status of 400" not in error] == [] and len(errors) == 1
+
+
+def test_a_pasted_image_is_shown_in_the_message(app_process) -> None:
+    server = app_process("--test-mode")
+    with chromium_page(server.url) as (page, errors):
+        page.get_by_test_id("chat-input").click()
+        page.evaluate("""data => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "image.png", {type: "image/png"}));
+            document.activeElement.dispatchEvent(new ClipboardEvent("paste", {clipboardData: transfer,
+                                                                              bubbles: true, cancelable: true}));
+        }""", base64.b64encode(png(5, 4)).decode())
+        page.get_by_test_id("attachment-chip").get_by_text("5 \N{MULTIPLICATION SIGN} 4").wait_for(timeout=15_000)
+        send_and_wait(page, "/calc 2*21")
+        image = page.get_by_test_id("attached-files").locator("img")
+        image.wait_for(timeout=10_000)
+        page.wait_for_function("() => document.querySelector('[data-testid=attached-files] img').naturalWidth === 5",
+                               timeout=10_000)  # drawn from /api/files/<id>
+        assert errors == []
 
 
 def test_a_pdf_question_is_answered_with_a_page_citation(app_process, tmp_path: Path) -> None:

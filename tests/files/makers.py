@@ -35,11 +35,11 @@ def pdf(pages: list[str]) -> bytes:
     return out.getvalue()
 
 
-def encrypted_pdf() -> bytes:
+def encrypted_pdf(user_password: str = "secret") -> bytes:
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf(["top secret salaries"]))))
-    writer.encrypt(user_password="secret", owner_password="owner")
+    writer.encrypt(user_password=user_password, owner_password="owner")
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -79,4 +79,22 @@ def zip_bomb_xlsx(path: Path, inflated_mb: int = 200) -> Path:
             block = b"\x00" * (1 << 20)
             for _ in range(inflated_mb):
                 sheet.write(block)
+    return path
+
+
+def xlsx_with_entities(path: Path) -> Path:
+    """A real workbook whose sheet declares an entity that expands a thousandfold (billion laughs)."""
+    xlsx(path, {"Sheet": [["a"], [1]]})
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              '<!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+              '<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]>')
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    body = entries[sheet].decode()
+    body = body[body.index("?>") + 2:] if body.startswith("<?xml") else body
+    entries[sheet] = (laughs + body).replace("<v>1</v>", "<v>&lol2;</v>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
     return path

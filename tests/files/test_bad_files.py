@@ -11,7 +11,7 @@ import pytest
 
 from galaxy_chat.files import FileRefused, UploadLimits, Uploads
 from tests.files.conftest import ADA
-from tests.files.makers import encrypted_pdf, pdf, zip_bomb_xlsx
+from tests.files.makers import encrypted_pdf, pdf, xlsx_with_entities, zip_bomb_xlsx
 
 MB = 1024 * 1024
 DERIVED = {"tables.db", "index.db", "tables.db-journal", "index.db-journal"}
@@ -98,6 +98,11 @@ async def test_a_zip_bomb_named_xlsx_is_refused_unopened(uploads: Uploads, chat:
     assert kept_files(data_dir) == []
 
 
+async def test_xml_entities_in_a_workbook_are_refused(uploads: Uploads, chat: str, tmp_path: Path) -> None:
+    laughs = xlsx_with_entities(tmp_path / "made-laughs.xlsx")
+    await refused(uploads, chat, "laughs.xlsx", laughs, "could not be opened")  # defusedxml forbids entities
+
+
 async def test_encrypted_and_malformed_pdfs_are_refused(uploads: Uploads, chat: str, data_dir: Path) -> None:
     await refused(uploads, chat, "secret.pdf", encrypted_pdf(), "password-protected")
     await refused(uploads, chat, "broken.pdf", b"%PDF-1.7\n" + os.urandom(5000), "damaged")
@@ -135,6 +140,13 @@ async def test_html_passages_hold_its_text_and_never_its_scripts(uploads: Upload
     assert "thirty days" in text and "Late receipts need approval & a reason <in writing>." in text
     for leaked in ("alert", "cookie", "fetch", "steal", "javascript", "onerror", "enable js", "<script"):
         assert leaked not in text
+
+
+async def test_an_svg_is_markup_never_an_image_and_its_script_is_dropped(uploads: Uploads, chat: str) -> None:
+    svg = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    file = await uploads.accept(ADA, chat, "logo.png", svg)
+    assert (file.kind, file.mime, file.meta["passages"]) == ("document", "image/svg+xml", 0)
+    assert await uploads.retrieve(ADA, chat, "alert script", limit=5) == []
 
 
 async def test_programs_and_archives_are_refused_other_binaries_kept(uploads: Uploads, chat: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 from galaxy_chat.files import FileRefused, Uploads
 from galaxy_chat.vocabulary.widgets import Image
 from tests.files.conftest import ADA, BOB
-from tests.files.makers import pdf, png
+from tests.files.makers import encrypted_pdf, pdf, png
 
 HANDBOOK = """# Travel policy
 
@@ -28,6 +28,12 @@ async def test_a_pdf_is_searchable_and_cited_by_page(uploads: Uploads, chat: str
     assert passages[0].location == "handbook.pdf, page 2" and "sixteen weeks" in passages[0].text
     assert passages[0].source_name == "handbook.pdf" and passages[0].kind == "documents"
     assert await uploads.retrieve(BOB, chat, "parental leave", limit=3) == []
+
+
+async def test_a_pdf_locked_only_against_copying_is_read(uploads: Uploads, chat: str) -> None:
+    await uploads.accept(ADA, chat, "locked.pdf", encrypted_pdf(user_password=""))
+    [passage] = await uploads.retrieve(ADA, chat, "secret salaries", limit=2)
+    assert passage.location == "locked.pdf, page 1"
 
 
 async def test_markdown_passages_follow_its_headings(uploads: Uploads, chat: str) -> None:

@@ -7,7 +7,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from galaxy_chat.files import Uploads
+import pytest
+
+from galaxy_chat.files import FileRefused, Uploads
 from galaxy_chat.store.sql_store import SqlHistoryStore
 from tests.files.conftest import ADA, BOB
 
@@ -24,6 +26,19 @@ async def test_another_person_sees_nothing_of_a_file(uploads: Uploads, chat: str
     assert uploads.table_database(BOB, chat) is None
     assert not await uploads.delete(BOB, file.id)
     assert await uploads.get(ADA, file.id) == file
+
+
+async def test_an_upload_to_another_persons_or_a_deleted_chat_is_refused(uploads: Uploads, chat: str,
+                                                                         store: SqlHistoryStore,
+                                                                         data_dir: Path) -> None:
+    bobs = await store.create_conversation(BOB)
+    for owner, conversation in ((ADA, bobs), (ADA, "no-such-chat")):
+        with pytest.raises(FileRefused, match="no longer exists"):
+            await uploads.accept(owner, conversation, "t.csv", b"a,b\n1,2\n")
+    await store.delete_conversation(ADA, chat)
+    with pytest.raises(FileRefused, match="no longer exists"):
+        await uploads.accept(ADA, chat, "t.csv", b"a,b\n1,2\n")
+    assert not (data_dir / "uploads").exists()
 
 
 async def test_deleting_a_file_drops_its_table_and_passages(uploads: Uploads, chat: str) -> None:

@@ -58,12 +58,28 @@ async def test_delimiters_and_encodings_are_sniffed(uploads: Uploads, chat: str)
     assert query(uploads, chat, "SELECT label FROM labels WHERE id = 1") == [("première",)]
 
 
+async def test_excels_utf16_text_and_bytes_no_encoding_knows_are_read(uploads: Uploads, chat: str) -> None:
+    utf16 = "Name\tBetrag\r\nGrüße\t3,5\r\nÄrger\t4\r\n".encode("utf-16")  # Excel's "Unicode text"
+    file = await uploads.accept(ADA, chat, "export.txt", utf16)
+    assert file.mime == "text/tab-separated-values"
+    assert query(uploads, chat, "SELECT name FROM export ORDER BY name") == [("Grüße",), ("Ärger",)]
+    mixed = b"id,label\n1,caf\xc3\xa9\n2,\x81\x8d broken \xff\n"  # no encoding decodes all of it but Latin-1
+    await uploads.accept(ADA, chat, "mixed.csv", mixed)
+    assert query(uploads, chat, "SELECT count(*) FROM mixed") == [(2,)]
+
+
 async def test_the_same_name_twice_gets_a_second_table_and_a_second_name(uploads: Uploads, chat: str) -> None:
     first = await uploads.accept(ADA, chat, "data.csv", b"x,y\n1,2\n")
     second = await uploads.accept(ADA, chat, "data.csv", b"x,y\n5,6\n7,8\n")
     assert (first.name, second.name) == ("data.csv", "data (2).csv")
     assert (first.meta["tables"][0]["name"], second.meta["tables"][0]["name"]) == ("data", "data_2")
     assert query(uploads, chat, "SELECT count(*) FROM data_2") == [(2,)]
+
+
+async def test_a_csv_without_a_header_keeps_its_first_row(uploads: Uploads, chat: str) -> None:
+    file = await uploads.accept(ADA, chat, "readings.csv", b"1,20.5\n2,21.0\n3,19.5\n")
+    assert file.meta["tables"][0]["columns"] == [["column_1", "INTEGER"], ["column_2", "REAL"]]
+    assert query(uploads, chat, "SELECT count(*), sum(column_2) FROM readings") == [(3, 61.0)]
 
 
 async def test_ragged_rows_are_padded_or_cut_and_said(uploads: Uploads, chat: str) -> None:
@@ -100,3 +116,13 @@ async def test_a_parquet_file_becomes_a_table(uploads: Uploads, chat: str, tmp_p
     file = await uploads.accept(ADA, chat, "metrics.parquet", path)
     assert file.meta["tables"][0]["rows"] == 7000
     assert query(uploads, chat, "SELECT v FROM metrics WHERE k = 6999") == [("v6999",)]
+
+
+async def test_the_context_block_stays_within_its_cap(uploads: Uploads, chat: str) -> None:
+    header = ",".join(f"a_rather_long_column_name_{i}" for i in range(40))
+    row = ",".join("a long cell value that goes on and on" for _ in range(40))
+    for number in range(8):
+        await uploads.accept(ADA, chat, f"wide {number}.csv", f"{header}\n{row}\n{row}\n".encode())
+    context = await uploads.tables_context(ADA, chat)
+    assert 1500 < len(context) <= 2000 and context.startswith("Tables from files uploaded to this chat")
+    assert len(await uploads.tables_context(ADA, chat, max_chars=500)) <= 500

@@ -69,3 +69,33 @@ def test_the_plot_element_still_resizes_as_page_js_expects() -> None:
     assert '"Resize must be passed a displayed plot div"' in PAGE_JS
     plotly_bundle = (Path(nicegui.__file__).parent / "elements" / "plotly" / "dist" / "index.js").read_text()
     assert "Resize must be passed a displayed plot div element." in plotly_bundle
+
+
+def test_elements_ask_the_signature_of_their_change_handlers_through_helpers() -> None:
+    source = inspect.getsource(nicegui.observables.ObservableCollection.__init__)
+    assert "helpers.expects_arguments(on_change)" in source  # the call cache_handler_signatures answers once
+
+
+def test_kept_signature_answers_are_the_ones_nicegui_gives() -> None:
+    from nicegui import helpers
+
+    from galaxy_chat.ui.nicegui_internals import cache_handler_signatures
+
+    class Handlers:
+        def bare(self) -> None: ...
+
+        def takes(self, event: object) -> None: ...
+
+        def optional(self, event: object = None, *rest: object) -> None: ...
+
+    installed = helpers.expects_arguments  # the app may have kept answers already
+    original = helpers.expects_arguments = helpers.functions.expects_arguments
+    try:
+        cache_handler_signatures()
+        cached = helpers.expects_arguments
+        assert cached is not original
+        for handlers in (Handlers(), Handlers()):  # asked again: the kept answer, the same
+            assert [cached(handlers.bare), cached(handlers.takes), cached(handlers.optional)] == [False, True, False]
+        assert cached(lambda event: None) is True and cached(lambda: None) is False
+    finally:
+        helpers.expects_arguments = installed

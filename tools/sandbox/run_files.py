@@ -58,6 +58,8 @@ class RunDir:
         taken: set[str] = set()
         try:
             for name, source in files.inputs:
+                if not os.path.isfile(source):  # removed since it was listed
+                    continue
                 shown = unique_name(display_name(name), taken)
                 taken.add(shown)
                 try:
