@@ -114,10 +114,10 @@ class Model:
 
 class App:
     def __init__(self, folder: Path, model: Model, app_cores: set[int], home_cores: set[int],
-                 app_root: Path | None) -> None:
+                 app_root: Path | None, **settings: str) -> None:
         # No title requests: they would be one more call to the scripted model per tab, and not streaming.
         env = {"LLM_CONFIG_FILE": str(model.config), "HEALTH_CHECK_INTERVAL_S": "3600",
-               "OLLAMA_BASE_URL": "http://127.0.0.1:9", "TITLES_BY_MODEL": "false"}
+               "OLLAMA_BASE_URL": "http://127.0.0.1:9", "TITLES_BY_MODEL": "false", **settings}
         if app_root is not None:  # a scratch copy of the app, for prototypes
             env["PYTHONPATH"] = str(app_root)
         self.process = AppProcess(folder, ["--test-mode"], env)

@@ -49,10 +49,12 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
         readiness.add("tools", lambda: {"ok": True, "warnings": warnings})
     # MCP servers connect in the background too; a failed one is shown, it never makes the app unready.
     readiness.add("mcp", lambda: {"ok": True, "servers": [state.to_dict() for state in services.mcp.states()]})
+    readiness.add("coordinator", services.coordinator.state)  # `degraded: redis` while Redis is away; still ready
     app.on_startup(services.start_history)  # migrations (once across replicas), then the store and its writer
     app.on_startup(services.mcp.start)
     app.on_startup(services.health.start)
     app.on_startup(services.sessions.start)
+    app.on_startup(services.coordinator.start)  # an unreachable Redis shows as degraded in /ready from the start
     app.on_shutdown(services.aclose)
     app.include_router(data_router(services.policy, services.data))  # GET /data, /data/{id}
     app.include_router(commands_router(services))  # POST /api/commands: a /command over HTTP

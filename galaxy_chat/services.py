@@ -11,6 +11,7 @@ from typing import Any
 
 from access.loader import load_policy
 from access.policy import Kind, Policy
+from galaxy_chat.coord import Coordinator, coordinator_for
 from galaxy_chat.core.chat_files import ConversationFiles
 from galaxy_chat.core.chat_session import ChatSession
 from galaxy_chat.core.engine import ChatEngine
@@ -64,10 +65,12 @@ class Services:
     sessions: SessionRegistry = field(init=False)
     limiter: RateLimiter = field(init=False)
     slots: RunSlots = field(init=False)
+    coordinator: Coordinator = field(init=False)  # what replicas share (in-process without REDIS_URL)
 
     def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.settings.messages_per_minute)
-        self.slots = RunSlots()
+        self.coordinator = coordinator_for(self.settings.redis_url.get_secret_value())
+        self.limiter = RateLimiter(self.settings.messages_per_minute, coordinator=self.coordinator)
+        self.slots = RunSlots(self.coordinator)
         self._history_opened = asyncio.Event()
         self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes, self.restore_session)
 
@@ -220,4 +223,5 @@ class Services:
             await self.history.aclose()
         await self.health.stop()
         await self.models.aclose()
+        await self.coordinator.aclose()
         self.logs.close()

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
         SecretStr(""), description="Chat history database: postgresql://user:password@host:5432/db (secret, never "
         "logged). Empty: the SQLite file DATA_DIR/history.db.",
     )
+    redis_url: SecretStr = Field(
+        SecretStr(""), description="Redis shared by several replicas: redis://[:password@]host:6379/0 (secret, never "
+        "logged): the rate limit and one reply at a time count across them. Empty: one replica, all in-process.",
+    )
     history_retention_days: int | None = Field(
         None, ge=1, description="Delete chats not updated for this many days (empty: keep them forever)."
     )
@@ -169,6 +173,14 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value().strip()
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL, or empty for one replica")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -30,7 +30,7 @@ MAIN_FILE = ROOT / "tests" / "app_main.py"
 # apps leaves it: restored before each one, or a few hundred page tests overflow the stack (RecursionError).
 FIRST_LIFESPAN = nicegui_app.router.lifespan_context
 
-LAYERS = ("unit", "page", "e2e", "store", "mcp", "files")  # the folders under tests/, each also a marker
+LAYERS = ("unit", "page", "e2e", "store", "mcp", "files", "coord")  # the folders under tests/, each also a marker
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -22,7 +22,7 @@ from galaxy_chat.core.commands import is_command, run_command, tool_call_events
 from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.history_recorder import SessionRecorder
-from galaxy_chat.core.limits import BUSY, SendRefused, clean_message
+from galaxy_chat.core.limits import BUSY, SendRefused, admit_across_replicas, clean_message
 from galaxy_chat.core.message_context import message_context
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.tool_io import Questions
@@ -199,7 +199,7 @@ class ChatSession:
         if self.recorder is not None:  # the person's message is saved before the model is called
             self.recorder.turn_started(self, turn)
         self._notify(turn, None)
-        self._task = asyncio.create_task(self._run(turn), name=f"reply-{self.id}-{turn.id}")
+        self._task = asyncio.create_task(self._admitted(turn), name=f"reply-{self.id}-{turn.id}")
         self._task.add_done_callback(lambda _: release())
         return turn
 
@@ -254,6 +254,20 @@ class ChatSession:
 
     def files(self) -> ConversationFiles | None:
         return self.rules.files(self.id) if self.rules.files is not None else None
+
+    async def _admitted(self, turn: Turn) -> None:
+        """Across replicas (REDIS_URL) the rate and one run at a time are checked first; refused, the turn ends."""
+        try:
+            held = await admit_across_replicas(self.rules.slots, self.rules.limiter, self.user.email)
+        except SendRefused as refusal:
+            self._publish(turn, Error(str(refusal), kind=refusal.kind))
+            self._publish(turn, Done(Usage(), 0.0, None, 0))
+            return
+        try:
+            await self._run(turn)
+        finally:
+            if held is not None:
+                await held.release()
 
     async def _run(self, turn: Turn) -> None:
         direct = turn.direct  # logged here: the engine logs only what a model answers

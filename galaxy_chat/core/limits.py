@@ -1,19 +1,23 @@
 """Server-side limits on what a person may send: size, rate, and one run at a time.
 
-Every way in (the page, `POST /api/commands`) goes through a ChatSession, so these are checked alike.
+Every way in (the page, `POST /api/commands`) goes through a ChatSession, so these are checked alike. Each
+replica checks them at once, on its own (`check`, `claim`); with a shared coordinator (REDIS_URL) the rate
+and the one run at a time are then also checked across replicas (`confirm`, `hold_shared`), which needs the
+network and so runs at the start of the reply's task.
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
+from galaxy_chat.coord import Allowance, Coordinator, LocalCoordinator
+from galaxy_chat.coord.holder import HeldLease
 from galaxy_chat.observability import metrics
 
 RefusalKind = Literal["empty", "too_long", "rate_limited", "busy", "not_permitted", "locked"]
 BUSY = "Another of your requests is still running: wait for it to finish or stop it first."
+RUN_LEASE_S = 30.0  # a replica that dies mid-reply frees the person's slot on the others after this
 
 
 class SendRefused(Exception):
@@ -24,11 +28,16 @@ class SendRefused(Exception):
         self.kind: RefusalKind = kind
 
 
+def shared(coordinator: Coordinator | None) -> Coordinator | None:
+    return coordinator if coordinator is not None and coordinator.shared else None
+
+
 class RunSlots:
     """One run at a time per person (a reply, a command over HTTP), whichever session or route starts it."""
 
-    def __init__(self) -> None:
+    def __init__(self, coordinator: Coordinator | None = None) -> None:
         self._held: set[str] = set()
+        self.coordinator = shared(coordinator)
 
     def busy(self, key: str) -> bool:
         return key in self._held
@@ -40,27 +49,54 @@ class RunSlots:
         self._held.add(key)
         return lambda: self._held.discard(key)
 
+    async def hold_shared(self, key: str) -> HeldLease | None:
+        """Across replicas: the person's lease for this run (release it when the run ends), None without a
+        shared coordinator. Raises SendRefused while a run of theirs goes on at another replica."""
+        if self.coordinator is None:
+            return None
+        held = await HeldLease.take(self.coordinator, f"run:{key}", RUN_LEASE_S)
+        if held is None:
+            raise SendRefused(BUSY, "busy")
+        return held
+
 
 class RateLimiter:
-    """At most `per_minute` messages in any 60 s window, per key (the user's email)."""
+    """At most `per_minute` messages in any 60 s window (sliding), per key (the user's email)."""
 
-    def __init__(self, per_minute: int, clock: type[time.monotonic] | None = None) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] | None = None,
+                 coordinator: Coordinator | None = None) -> None:
         self.per_minute = per_minute
-        self.clock = clock or time.monotonic
-        self.sent: dict[str, deque[float]] = {}
+        self.local = LocalCoordinator(clock)  # this replica's own count: all of it without a shared one
+        self.coordinator = shared(coordinator)
 
     def check(self, key: str) -> None:
         """Record one message for `key`, or raise SendRefused saying when sending works again."""
-        now = self.clock()
-        window = self.sent.setdefault(key, deque())
-        while window and now - window[0] >= 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
+        self._refuse_unless(self.local.allow_now(f"rate:{key}", self.per_minute, 60))
+
+    async def confirm(self, key: str) -> None:
+        """Across replicas (a shared coordinator): the same count over all of them, else nothing to do."""
+        if self.coordinator is not None:
+            self._refuse_unless(await self.coordinator.allow(f"rate:{key}", self.per_minute, 60))
+
+    def _refuse_unless(self, allowance: Allowance) -> None:
+        if not allowance.allowed:
             metrics.RATE_LIMITED.inc()
-            wait = max(1, int(60 - (now - window[0]) + 0.999))
+            wait = max(1, int(allowance.retry_after_s + 0.999))
             raise SendRefused(f"You have sent {self.per_minute} messages in the last minute. "
                               f"You can send again in {wait} s.", "rate_limited")
-        window.append(now)
+
+
+async def admit_across_replicas(slots: RunSlots, limiter: RateLimiter, key: str) -> HeldLease | None:
+    """The shared checks of one run, in the order of the local ones: the slot, then the rate. Returns the
+    lease to release when the run ends (None without a shared coordinator); raises SendRefused."""
+    held = await slots.hold_shared(key)
+    try:
+        await limiter.confirm(key)
+    except BaseException:
+        if held is not None:
+            await held.release()
+        raise
+    return held
 
 
 def clean_message(text: str, max_chars: int) -> str:

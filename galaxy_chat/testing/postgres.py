@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from galaxy_chat.testing.throwaway import ThrowawayServer
+
 USER = "galaxy"
 DATABASE = "galaxy"
 START_TIMEOUT_S = 30.0
@@ -38,7 +40,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class PostgresServer:
+class PostgresServer(ThrowawayServer):
     def __init__(self, bin_dir: Path | None = None) -> None:
         found = bin_dir or find_bin_dir()
         if found is None:
@@ -112,17 +114,3 @@ class PostgresServer:
                   "AND pid <> pg_backend_pid()")
         for sql in ("DROP SCHEMA public CASCADE", "CREATE SCHEMA public"):
             self.psql(sql)
-
-    def cleanup(self) -> None:
-        try:
-            self.stop()
-        finally:
-            if self.folder is not None:
-                shutil.rmtree(self.folder, ignore_errors=True)
-                self.folder = None
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.cleanup()
