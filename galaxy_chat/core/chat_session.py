@@ -24,6 +24,7 @@ from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.history_recorder import SessionRecorder
 from galaxy_chat.core.limits import BUSY, SendRefused, admit_across_replicas, clean_message
 from galaxy_chat.core.message_context import message_context
+from galaxy_chat.core.session_listeners import SessionListeners
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.tool_io import Questions
 from galaxy_chat.core.turn import Listener, SessionRules, Turn
@@ -49,7 +50,6 @@ class ChatSession:
         self.rules = rules
         self.recorder = recorder
         self.last_active = time.monotonic()
-        self._attached: tuple[Listener, Callable[[], None]] | None = None
         self.conversation: Conversation = restored[0] if restored else engine.new_conversation(user.email, origin)
         self.model = model
         self.tool_names = list(tool_names)
@@ -58,10 +58,9 @@ class ChatSession:
         self.turns: list[Turn] = list(restored[1]) if restored else []
         self._bind_tools = tools
         self._bound: BoundTools | None = None
-        self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
         self.questions = Questions()  # what running tools have asked the person
-        self.title_listeners: list[Callable[[str], None]] = []  # told when the chat gets a better title
+        self.listeners = SessionListeners(self.id)  # the page showing it, other subscribers, title listeners
 
     @property
     def id(self) -> str:
@@ -81,8 +80,7 @@ class ChatSession:
         return self.engine.log_for(self.conversation)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return self.listeners.subscribe(listener)
 
     def attach(self, listener: Listener, on_moved: Callable[[], None],
                on_title: Callable[[str], None] | None = None) -> Callable[[], None]:
@@ -90,32 +88,12 @@ class ChatSession:
 
         Call it in the same synchronous step as rendering `turns`: no event can slip in between.
         """
-        if self._attached is not None:
-            previous, moved = self._attached
-            self._unsubscribe(previous)
-            moved()
-        self._attached = (listener, on_moved)
-        self._listeners.append(listener)
-        if on_title is not None:
-            self.title_listeners.append(on_title)
         self.last_active = time.monotonic()
-
-        def detach() -> None:
-            if on_title in self.title_listeners:
-                self.title_listeners.remove(on_title)  # type: ignore[arg-type]
-            self._unsubscribe(listener)
-            if self._attached is not None and self._attached[0] is listener:
-                self._attached = None
-
-        return detach
-
-    def _unsubscribe(self, listener: Listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
+        return self.listeners.attach(listener, on_moved, on_title)
 
     @property
     def attached(self) -> bool:
-        return self._attached is not None
+        return self.listeners.shown
 
     def choose(self, tool_names: list[str], source_names: list[str]) -> None:
         """Set the tools and data sources; only before the first message, and only permitted ones."""
@@ -205,18 +183,14 @@ class ChatSession:
 
     def stop(self) -> None:
         """Stop the running reply; the partial text is kept and the turn still ends with Done(stopped=True)."""
-        if self.busy:
-            if self.turns[-1].direct and self._task is not None:
-                self._task.cancel()
+        if self.busy and self._task is not None:
+            if self.turns[-1].direct or not self.engine.is_busy(self.conversation):
+                self._task.cancel()  # a command, or a reply still being prepared (checks, passages, files)
             else:
                 self.engine.stop(self.conversation)
 
     def retitled(self, title: str) -> None:
-        for listener in list(self.title_listeners):
-            try:
-                listener(title)
-            except Exception:  # a page that went away must not stop the others
-                log.exception("a title listener of session %s failed", self.id)
+        self.listeners.retitled(title)
 
     def answer(self, question_id: str, action: str, content: dict[str, Any] | None) -> bool:
         """The person's answer to a running tool's question (a form); False when it is no longer open."""
@@ -263,6 +237,9 @@ class ChatSession:
             self._publish(turn, Error(str(refusal), kind=refusal.kind))
             self._publish(turn, Done(Usage(), 0.0, None, 0))
             return
+        except asyncio.CancelledError:  # Stop while the shared checks ran
+            self._publish(turn, Done(Usage(), 0.0, None, 0, stopped=True))
+            return
         try:
             await self._run(turn)
         finally:
@@ -273,9 +250,9 @@ class ChatSession:
         direct = turn.direct  # logged here: the engine logs only what a model answers
         current_session.set(self.id)  # this task's log lines name the session (LOG_FORMAT=json)
         log.info("turn %s: %s", turn.id, "a command" if direct else f"a reply of {turn.model or '(no model)'}")
-        if turn.attachments and turn.user_message_id and (files := self.files()) is not None:
-            await files.attached_to(turn.user_message_id, turn.attachments)
         try:
+            if turn.attachments and turn.user_message_id and (files := self.files()) is not None:
+                await files.attached_to(turn.user_message_id, turn.attachments)
             with tracing.reply_span(self.id, "command" if direct else "model") as span:
                 async for event in self._events_for(turn):
                     if direct:
@@ -298,8 +275,4 @@ class ChatSession:
         self._notify(turn, event)
 
     def _notify(self, turn: Turn, event: Event | None) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(turn, event)
-            except Exception:  # one broken page must not stop the reply for the others
-                log.exception("a listener of session %s failed", self.id)
+        self.listeners.notify(turn, event)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 
 import httpx
 from nicegui import Client, app, core
 from nicegui.testing.user import User
 
+from galaxy_chat.testing.app_process import ROOT
 from galaxy_chat.testing.llm_server import Reply, is_chat_request
 from galaxy_chat.testing.llm_wire import openai_chunk, openai_text
 from tests.page_helpers import assistant_html, model_file, send, wait_until_idle
@@ -163,3 +165,27 @@ async def test_new_chat_ends_the_session_and_starts_another(simulated_app) -> No
         (current,) = app.state.services.sessions.sessions()
         assert current.id != first
         assert (await user.http_client.get(f"/sessions/{first}/export.txt")).status_code == 404
+
+
+async def test_stop_while_the_reply_is_still_being_prepared_ends_it(simulated_app, llm_server, tmp_path,
+                                                                     monkeypatch) -> None:
+    """Stop before the model is called (passages still being retrieved): the turn ends stopped, no model call."""
+    slow = asyncio.Event()
+
+    async def slow_retrieval(*_: object) -> list:
+        await slow.wait()  # a data source that takes its time
+        return []
+
+    shutil.copytree(ROOT / "data" / "sources", tmp_path / "data" / "sources")
+    env = model_file(tmp_path, llm_server) | {"DATA_SOURCES_FILE": str(ROOT / "config" / "data_sources.yml")}
+    async with simulated_app(TEST_MODE="true", **env) as user:
+        monkeypatch.setattr(app.state.services.retriever, "retrieve", slow_retrieval)
+        await user.open("/")
+        user.find(marker="data-select").elements.pop().set_value(["handbook"])
+        await send(user, "What does the handbook say?")
+        user.find(marker="stop-button").click()
+        await wait_until_idle(user)
+        await user.should_see(marker="send-button")
+        assert not [r for r in llm_server.requests if is_chat_request(r)]
+        (session,) = app.state.services.sessions.sessions()
+        assert session.turns[-1].events[-1].stopped
