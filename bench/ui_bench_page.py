@@ -107,7 +107,9 @@ class Tab:
         self.ws_closed = 0
         self.extensions: list[str] = []  # Sec-WebSocket-Extensions the app answered (when `inspect`)
         page.on("websocket", self._websocket)
-        page.on("framenavigated", lambda frame: self._navigated(frame))
+        # A document loaded again; not "framenavigated", which also fires when a chat takes its own address
+        # (history.replaceState to /c/<id> on the first message) and is no reload.
+        page.on("domcontentloaded", lambda _: self._loaded())
         session = page.context.new_cdp_session(page) if inspect else None
         if session is not None:
             session.on("Network.webSocketHandshakeResponseReceived", self._handshake)
@@ -118,9 +120,8 @@ class Tab:
             session.detach()  # CDP network events would cost the browser time on every frame
         self.navigations = 0  # only reloads from now on
 
-    def _navigated(self, frame: Any) -> None:
-        if frame == self.page.main_frame:
-            self.navigations += 1
+    def _loaded(self) -> None:
+        self.navigations += 1
 
     def _websocket(self, ws: Any) -> None:
         ws.on("framereceived", self._frame)
