@@ -9,19 +9,22 @@ import shutil
 import subprocess
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
 
-class ThrowawayServer:
+class ThrowawayServer(ABC):
     folder: Path | None = None
 
+    @abstractmethod
     def start(self) -> Self:
-        raise NotImplementedError
+        """Start the server (in `folder`, made on first start) and return self once it answers."""
 
+    @abstractmethod
     def stop(self) -> None:
-        raise NotImplementedError
+        """Stop the server, keeping its folder so a later start() finds its data again."""
 
     def cleanup(self) -> None:
         try:

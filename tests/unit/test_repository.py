@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,7 +64,9 @@ def test_imports_point_down_the_floors_only() -> None:
 
 
 def test_no_file_refers_outside_the_repository() -> None:
-    pattern = r"\.\./shared|/work/|platform-facts|nicegui-facts"
-    found = subprocess.run(["git", "grep", "-n", "-E", pattern, "--", ":!.ci/*", ":!tests/unit/test_repository.py"],
+    # The names are put together here so that this file does not hold them itself.
+    names = ["../" + "shared", "/" + "work" + "/", "platform" + "-facts", "nicegui" + "-facts"]
+    pattern = "|".join(re.escape(name) for name in names)
+    found = subprocess.run(["git", "grep", "-n", "-E", pattern, "--", ":!.ci/*"],
                            cwd=ROOT, capture_output=True, text=True).stdout
     assert found == ""
