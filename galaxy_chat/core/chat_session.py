@@ -163,7 +163,9 @@ class ChatSession:
         if action is None:
             text = clean_message(text, self.rules.max_chars)
             if not is_command(text) and not self.rules.can_use("model", self.model):
-                raise SendRefused(f"The model {self.model or '(none)'} is not available to you.")
+                raise SendRefused(f"The model {self.model} is not available to you." if self.model else
+                                  "No language model is set up yet: commands such as /help work without one "
+                                  "(see Models in the README).")
         self.rules.limiter.check(self.user.email)
         return text
 

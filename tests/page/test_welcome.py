@@ -35,6 +35,15 @@ async def test_an_empty_chat_welcomes_and_says_there_is_no_model(simulated_app) 
         assert labels[0].startswith("/help") and any(label.startswith("/sql") for label in labels)
 
 
+async def test_a_question_without_any_model_says_so_and_keeps_the_text(simulated_app) -> None:
+    async with simulated_app(TEST_MODE="true") as user:
+        await user.open("/")
+        await send(user, "Hello, what can you do?")
+        await user.should_see("No language model is set up yet: commands such as /help work without one")
+        (box,) = user.find(marker="chat-input").elements
+        assert box.value == "Hello, what can you do?"  # given back, not lost
+
+
 async def test_an_example_runs_without_a_model_and_the_welcome_goes(simulated_app) -> None:
     async with simulated_app(TEST_MODE="true") as user:
         await user.open("/")
