@@ -60,8 +60,6 @@ def stem(name: str) -> str:
     return base if dot and base.strip(".") else name
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def checked_id(value: str, what: str) -> str:

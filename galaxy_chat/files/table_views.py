@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from galaxy_chat.data.sqlite_readonly import quote_name as quote
 from galaxy_chat.data.sqlite_readonly import run_query_sync
-from galaxy_chat.files.names import quote
 from galaxy_chat.vocabulary.widgets import Table
 
 READ_TIMEOUT_S = 5.0

@@ -17,8 +17,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from galaxy_chat.data.sqlite_readonly import quote_name as quote
 from galaxy_chat.files.errors import FileRefused
-from galaxy_chat.files.names import quote, sql_identifier
+from galaxy_chat.files.names import sql_identifier
 
 SAMPLE_ROWS = 1000
 BATCH_ROWS = 5000

@@ -13,7 +13,6 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, HTTPException, Request
@@ -85,7 +84,7 @@ def files_router(services: Services) -> APIRouter:
             if not services.policy.can_use(user, "upload", file.kind):
                 await store.delete(user.email, file.id)
                 return refused(f"is a {file.kind} file, which you may not attach.", 403)
-            return JSONResponse(attachment_json(file))
+            return JSONResponse(attachment_of(file).model_dump(mode="json"))
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
@@ -106,6 +105,3 @@ def files_router(services: Services) -> APIRouter:
 
     return router
 
-
-def attachment_json(file: Any) -> dict[str, Any]:
-    return attachment_of(file).model_dump(mode="json")
