@@ -19,6 +19,7 @@ from galaxy_chat.core.feedback import FeedbackLog
 from galaxy_chat.core.history import History
 from galaxy_chat.core.history_restore import restore
 from galaxy_chat.core.limits import RateLimiter, RunSlots, SendRefused
+from galaxy_chat.core.live_chats import LiveChats
 from galaxy_chat.core.model_choice import ModelChoice, default_model, model_choices, model_notice
 from galaxy_chat.core.session_log import SessionLogs, secrets_of
 from galaxy_chat.core.session_registry import SessionRegistry
@@ -72,7 +73,9 @@ class Services:
         self.limiter = RateLimiter(self.settings.messages_per_minute, coordinator=self.coordinator)
         self.slots = RunSlots(self.coordinator)
         self._history_opened = asyncio.Event()
-        self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes, self.restore_session)
+        live = LiveChats(self.coordinator, self.settings.session_idle_minutes * 60) if self.coordinator.shared else None
+        self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes, self.restore_session,
+                                        live)
 
     @classmethod
     def build(cls, settings: Settings, loaded: LoadedModels | None = None, policy: Policy | None = None) -> Services:
@@ -219,6 +222,8 @@ class Services:
     async def aclose(self) -> None:
         await self.mcp.stop()
         await self.sessions.stop()
+        if self.sessions.live is not None:
+            await self.sessions.live.aclose()
         if self.history is not None:  # after the sessions: their last rows are queued by now
             await self.history.aclose()
         await self.health.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ class LocalCoordinator:
         self._counts: dict[str, deque[float]] = {}
         self._subscribers: dict[str, set[asyncio.Queue[Record]]] = {}
         self._streams: dict[str, _Stream] = {}
+        self._values: dict[str, tuple[Record, float]] = {}  # key -> (value, expires at)
         self._last_id = (0, 0)
 
     def state(self) -> dict[str, Any]:
@@ -132,6 +133,30 @@ class LocalCoordinator:
     async def subscribers(self, channel: str) -> int:
         return self.subscribed(channel)
 
+    # values kept for a while
+    def remember_now(self, key: str, value: Record, ttl_s: float) -> None:
+        self._values[key] = (value, self.clock() + ttl_s)
+
+    def recall_now(self, key: str) -> Record | None:
+        kept = self._values.get(key)
+        if kept is not None and kept[1] <= self.clock():
+            del self._values[key]
+            return None
+        return kept[0] if kept is not None else None
+
+    def forget_now(self, key: str, value: Record | None = None) -> None:
+        if value is None or self.recall_now(key) == value:
+            self._values.pop(key, None)
+
+    async def remember(self, key: str, value: Record, ttl_s: float) -> None:
+        self.remember_now(key, value, ttl_s)
+
+    async def recall(self, key: str) -> Record | None:
+        return self.recall_now(key)
+
+    async def forget(self, key: str, value: Record | None = None) -> None:
+        self.forget_now(key, value)
+
     # live-reply streams
     def _next_id(self) -> str:
         ms = time.time_ns() // 1_000_000
@@ -150,6 +175,10 @@ class LocalCoordinator:
 
     async def publish(self, conversation: str, record: Record) -> str:
         return self.publish_now(conversation, record)
+
+    async def publish_many(self, entries: Sequence[tuple[str, Record]]) -> None:
+        for conversation, record in entries:
+            self.publish_now(conversation, record)
 
     def _drop_expired(self) -> None:
         now = self.clock()
@@ -175,3 +204,4 @@ class LocalCoordinator:
 
     async def aclose(self) -> None:
         self._streams.clear()
+        self._values.clear()

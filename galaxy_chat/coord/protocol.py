@@ -7,7 +7,7 @@ own namespace. Stream records are JSON objects (the events' records of `vocabula
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,8 +80,24 @@ class Coordinator(Protocol):
         """How many subscriptions to `channel` are listening now (over all replicas when shared)."""
         ...
 
+    async def remember(self, key: str, value: Record, ttl_s: float) -> None:
+        """Keep `value` under `key` for `ttl_s` (seen by every replica when shared); a later call replaces it."""
+        ...
+
+    async def recall(self, key: str) -> Record | None:
+        """What `key` holds, None once it expired or was forgotten."""
+        ...
+
+    async def forget(self, key: str, value: Record | None = None) -> None:
+        """Drop `key`; with `value`, only while it still holds exactly that (someone may have replaced it)."""
+        ...
+
     async def publish(self, conversation: str, record: Record) -> str:
         """Append one record to the conversation's live-reply stream; returns its entry id."""
+        ...
+
+    async def publish_many(self, entries: Sequence[tuple[str, Record]]) -> None:
+        """Append each (stream, record) in order, in one round trip: what a replica's replies wrote lately."""
         ...
 
     def follow(self, conversation: str, from_id: str = "0", idle_s: float = 60.0) -> AsyncIterator[tuple[str, Record]]:

@@ -14,10 +14,11 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -202,18 +203,58 @@ class RedisCoordinator:
             finally:
                 await pubsub.aclose()
 
+    # values kept for a while (JSON strings with PX)
+    async def remember(self, key: str, value: Record, ttl_s: float) -> None:
+        async def remote() -> None:
+            await self.client.set(f"{self.prefix}value:{key}", json.dumps(value), px=max(1, int(ttl_s * 1000)))
+
+        await self._shared(remote, lambda: self.local.remember_now(key, value, ttl_s))
+
+    async def recall(self, key: str) -> Record | None:
+        async def remote() -> Record | None:
+            kept = await self.client.get(f"{self.prefix}value:{key}")
+            return json.loads(kept) if kept is not None else None
+
+        return await self._shared(remote, lambda: self.local.recall_now(key))
+
+    async def forget(self, key: str, value: Record | None = None) -> None:
+        name = f"{self.prefix}value:{key}"
+
+        async def remote() -> None:
+            if value is None:
+                await self.client.delete(name)
+            else:  # the same compare-and-delete as a lease's release
+                await self._release(keys=[name], args=[json.dumps(value)])
+
+        await self._shared(remote, lambda: self.local.forget_now(key, value))
+
     # live-reply streams: a bounded Redis Stream per conversation, expiring when nobody writes to it
     async def publish(self, conversation: str, record: Record) -> str:
-        key = f"{self.prefix}reply:{conversation}"
-
         async def remote() -> str:
             async with self.client.pipeline(transaction=False) as pipe:
-                pipe.xadd(key, {"r": json.dumps(record)}, maxlen=STREAM_MAXLEN, approximate=True)
-                pipe.expire(key, int(STREAM_TTL_S))
+                self._append(pipe, conversation, record)
                 entry_id, _ = await pipe.execute()
             return str(entry_id)
 
         return await self._shared(remote, lambda: self.local.publish_now(conversation, record))
+
+    async def publish_many(self, entries: Sequence[tuple[str, Record]]) -> None:
+        async def remote() -> None:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for conversation, record in entries:
+                    self._append(pipe, conversation, record)
+                await pipe.execute()
+
+        def local() -> None:
+            for conversation, record in entries:
+                self.local.publish_now(conversation, record)
+
+        await self._shared(remote, local)
+
+    def _append(self, pipe: Pipeline, conversation: str, record: Record) -> None:
+        key = f"{self.prefix}reply:{conversation}"
+        pipe.xadd(key, {"r": json.dumps(record)}, maxlen=STREAM_MAXLEN, approximate=True)
+        pipe.expire(key, int(STREAM_TTL_S))
 
     async def follow(self, conversation: str, from_id: str = "0",
                      idle_s: float = 60.0) -> AsyncIterator[tuple[str, Record]]:

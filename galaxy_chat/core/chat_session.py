@@ -12,22 +12,23 @@ import logging
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import aclosing
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from galaxy_chat.coord.holder import HeldLease
 from galaxy_chat.core.chat_files import ConversationFiles
-from galaxy_chat.core.commands import is_command, run_command, tool_call_events
+from galaxy_chat.core.commands import is_command
 from galaxy_chat.core.conversation import Conversation
 from galaxy_chat.core.engine import ChatEngine
+from galaxy_chat.core.history_rebuild import replay_turn
 from galaxy_chat.core.history_recorder import SessionRecorder
-from galaxy_chat.core.limits import BUSY, SendRefused, admit_across_replicas, clean_message
-from galaxy_chat.core.message_context import message_context
+from galaxy_chat.core.limits import BUSY, LeaseLost, SendRefused, admit_across_replicas, clean_message
 from galaxy_chat.core.session_listeners import SessionListeners
 from galaxy_chat.core.session_log import SessionLog
 from galaxy_chat.core.tool_io import Questions
 from galaxy_chat.core.turn import Listener, SessionRules, Turn
+from galaxy_chat.core.turn_events import turn_events
 from galaxy_chat.observability import tracing
 from galaxy_chat.observability.log_format import current_session
 from galaxy_chat.vocabulary.attachments import Attachment
@@ -59,6 +60,7 @@ class ChatSession:
         self._bind_tools = tools
         self._bound: BoundTools | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stop_there: Callable[[], None] | None = None  # Stop of a reply followed from another replica
         self.questions = Questions()  # what running tools have asked the person
         self.listeners = SessionListeners(self.id)  # the page showing it, other subscribers, title listeners
 
@@ -186,10 +188,31 @@ class ChatSession:
     def stop(self) -> None:
         """Stop the running reply; the partial text is kept and the turn still ends with Done(stopped=True)."""
         if self.busy and self._task is not None:
-            if self.turns[-1].direct or not self.engine.is_busy(self.conversation):
+            if self._stop_there is not None:  # it runs on another replica: asked there, its Done comes here
+                self._stop_there()
+            elif self.turns[-1].direct or not self.engine.is_busy(self.conversation):
                 self._task.cancel()  # a command, or a reply still being prepared (checks, passages, files)
             else:
                 self.engine.stop(self.conversation)
+
+    def follow(self, turn: Turn, events: AsyncIterator[Event], stop_there: Callable[[], None]) -> None:
+        """Show `turn`, answered and recorded on another replica, as its events come; once it ended the chat
+        continues here with it in the model's history."""
+        self._stop_there = stop_there
+        self._task = asyncio.create_task(self._followed(turn, events), name=f"follow-{self.id}-{turn.id}")
+
+    async def _followed(self, turn: Turn, events: AsyncIterator[Event]) -> None:
+        try:
+            async for event in events:
+                turn.events.append(event)
+                self._notify(turn, event)
+        finally:
+            self._stop_there, turn.remote = None, False
+            if not turn.direct:
+                self.conversation.truncate(turn.history_start)
+                replay_turn(self.conversation, turn.text, turn.events)
+            if self.recorder is not None:
+                self.recorder.last = turn.reply_message_id
 
     def retitled(self, title: str) -> None:
         self.listeners.retitled(title)
@@ -207,27 +230,6 @@ class ChatSession:
         self.stop()
         self.engine.end_conversation(self.conversation)
 
-    def _events_for(self, turn: Turn) -> AsyncIterator[Event]:
-        if turn.action is not None:
-            self.log.write("tool_action", tool=turn.action.tool, arguments=turn.action.arguments)
-            return tool_call_events(self.tools(), turn.action.tool, turn.action.arguments, self.questions)
-        if is_command(turn.text):
-            self.log.write("command", text=turn.text)
-            return run_command(turn.text, self.tools(), self.questions, self.rules.servers)
-        return self._model_events(turn)
-
-    async def _model_events(self, turn: Turn) -> AsyncIterator[Event]:
-        """The message with its context (passages, files), then the engine's answer."""
-        context = await message_context(turn, self.rules, self.files(), self.source_names, self.log)
-        for event in context.events:
-            self.log.event(event)
-            yield event
-        reply = self.engine.respond(self.conversation, context.text, turn.model, tools=self.tools(),
-                                    questions=self.questions, images=context.images)
-        async with aclosing(reply) as events:
-            async for event in events:
-                yield event
-
     def files(self) -> ConversationFiles | None:
         return self.rules.files(self.id) if self.rules.files is not None else None
 
@@ -243,12 +245,12 @@ class ChatSession:
             self._publish(turn, Done(Usage(), 0.0, None, 0, stopped=True))
             return
         try:
-            await self._run(turn)
+            await self._run(turn, held)
         finally:
             if held is not None:
                 await held.release()
 
-    async def _run(self, turn: Turn) -> None:
+    async def _run(self, turn: Turn, held: HeldLease | None = None) -> None:
         direct = turn.direct  # logged here: the engine logs only what a model answers
         current_session.set(self.id)  # this task's log lines name the session (LOG_FORMAT=json)
         log.info("turn %s: %s", turn.id, "a command" if direct else f"a reply of {turn.model or '(no model)'}")
@@ -256,7 +258,9 @@ class ChatSession:
             if turn.attachments and turn.user_message_id and (files := self.files()) is not None:
                 await files.attached_to(turn.user_message_id, turn.attachments)
             with tracing.reply_span(self.id, "command" if direct else "model") as span:
-                async for event in self._events_for(turn):
+                async for event in turn_events(self, turn):
+                    if held is not None and held.lost:  # fenced: a newer run of this person's has the lease
+                        raise LeaseLost
                     if direct:
                         self.log.event(event)
                     elif type(event) is Error:
@@ -264,6 +268,13 @@ class ChatSession:
                     self._publish(turn, event)
         except asyncio.CancelledError:
             self._publish(turn, Done(Usage(), 0.0, None, 0, stopped=True))
+        except LeaseLost:  # written no further (the history shows it interrupted); this page hears why
+            log.warning("reply %s in session %s lost its lease: it stops writing", turn.id, self.id)
+            if self.recorder is not None:
+                self.recorder.abandon(turn)
+            for event in (Error(LeaseLost.MESSAGE, kind="interrupted"), Done(Usage(), 0.0, None, 0, stopped=True)):
+                turn.events.append(event)
+                self._notify(turn, event)
         except Exception as exc:  # the engine turns faults into events; this is the last safety net
             log.exception("reply %s in session %s failed", turn.id, self.id)
             self.log.write("error", message=str(exc), traceback=traceback.format_exc())

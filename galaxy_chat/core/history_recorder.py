@@ -64,6 +64,11 @@ class SessionRecorder:
         if turn.attachments:
             reply.part({"type": ATTACHMENTS_PART, "files": [file.model_dump(mode="json") for file in turn.attachments]})
 
+    def abandon(self, turn: Turn) -> None:
+        """Write no more of `turn`'s reply (its writer lost the right to): it reads as interrupted once its
+        writing lease lapses."""
+        self.replies.pop(turn.id, None)
+
     def event(self, turn: Turn, event: Event) -> None:
         reply = self.replies.get(turn.id)
         if reply is None:

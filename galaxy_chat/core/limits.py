@@ -17,7 +17,7 @@ from galaxy_chat.observability import metrics
 
 RefusalKind = Literal["empty", "too_long", "rate_limited", "busy", "not_permitted", "locked"]
 BUSY = "Another of your requests is still running: wait for it to finish or stop it first."
-RUN_LEASE_S = 30.0  # a replica that dies mid-reply frees the person's slot on the others after this
+RUN_LEASE_S = 6.0  # a replica that dies mid-reply frees the person's slot on the others after this
 
 
 class SendRefused(Exception):
@@ -28,6 +28,12 @@ class SendRefused(Exception):
         self.kind: RefusalKind = kind
 
 
+class LeaseLost(Exception):
+    """The run's lease passed to a newer holder (this replica stalled past it): the run must write no more."""
+
+    MESSAGE = "This reply stopped: the chat is being answered on another server now. Reload to see it."
+
+
 def shared(coordinator: Coordinator | None) -> Coordinator | None:
     return coordinator if coordinator is not None and coordinator.shared else None
 
@@ -35,9 +41,10 @@ def shared(coordinator: Coordinator | None) -> Coordinator | None:
 class RunSlots:
     """One run at a time per person (a reply, a command over HTTP), whichever session or route starts it."""
 
-    def __init__(self, coordinator: Coordinator | None = None) -> None:
+    def __init__(self, coordinator: Coordinator | None = None, lease_s: float = RUN_LEASE_S) -> None:
         self._held: set[str] = set()
         self.coordinator = shared(coordinator)
+        self.lease_s = lease_s
 
     def busy(self, key: str) -> bool:
         return key in self._held
@@ -54,7 +61,7 @@ class RunSlots:
         shared coordinator. Raises SendRefused while a run of theirs goes on at another replica."""
         if self.coordinator is None:
             return None
-        held = await HeldLease.take(self.coordinator, f"run:{key}", RUN_LEASE_S)
+        held = await HeldLease.take(self.coordinator, f"run:{key}", self.lease_s)
         if held is None:
             raise SendRefused(BUSY, "busy")
         return held

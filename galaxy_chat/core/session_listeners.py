@@ -26,10 +26,7 @@ class SessionListeners:
 
     def attach(self, listener: Listener, on_moved: Callable[[], None],
                on_title: Callable[[str], None] | None = None) -> Callable[[], None]:
-        if self._shown_by is not None:
-            previous, moved = self._shown_by
-            self._remove(previous)
-            moved()
+        self.moved_away()
         self._shown_by = (listener, on_moved)
         self._listeners.append(listener)
         if on_title is not None:
@@ -43,6 +40,14 @@ class SessionListeners:
                 self._shown_by = None
 
         return detach
+
+    def moved_away(self) -> None:
+        """The chat is now shown elsewhere (another tab, maybe on another replica): the page showing it is told."""
+        if self._shown_by is not None:
+            previous, moved = self._shown_by
+            self._remove(previous)
+            self._shown_by = None
+            moved()
 
     @property
     def shown(self) -> bool:

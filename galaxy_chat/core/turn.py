@@ -41,6 +41,7 @@ class Turn:
     user_message_id: str | None = None
     reply_message_id: str | None = None
     parent_message_id: str | None = None  # the message it follows (None: the chat's first)
+    remote: bool = False  # being answered on another replica: shown here as it comes, written there
 
     @property
     def finished(self) -> bool:

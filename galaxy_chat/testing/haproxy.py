@@ -2,7 +2,9 @@
 
 It balances round robin and pins a browser to the replica that served its first page with a cookie
 (`SERVERID`, inserted by HAProxy), as a deployment of several replicas needs for NiceGUI's WebSocket; each
-answer names its replica in `X-Served-By`. It runs in the foreground (`-db`) from a folder of its own.
+answer names its replica in `X-Served-By`. It checks each replica's /health twice a second and sends a pinned
+browser elsewhere once its replica is down (`option redispatch`). It runs in the foreground (`-db`) from a
+folder of its own.
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout tunnel 1h
+    retries 2
+    option redispatch
 frontend galaxy
     bind 127.0.0.1:{port}
     default_backend replicas
 backend replicas
     balance roundrobin
     cookie SERVERID insert indirect nocache
+    option httpchk GET /health
+    default-server check inter 500ms fall 2 rise 2
     http-response set-header X-Served-By %s
 {servers}
 """

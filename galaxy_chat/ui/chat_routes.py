@@ -35,7 +35,7 @@ def register_chat_page(services: Services) -> None:
         log.info("page opened by %s from %s", user.email, client_of(request))
         await services.opened_history()
         ui.add_head_html(preload_html(page_prefix(request)))
-        page = ChatPage(services, user, client, services.sessions.active_for(user))
+        page = ChatPage(services, user, client, await services.sessions.current_for(user))
         await page.history_panel.load()
 
     @ui.page("/c/{conversation_id}", title=services.settings.app_name)

@@ -34,6 +34,7 @@ PATH = "/api/commands"
 EXAMPLE = '{"text": "/calc 2*(3+4)"}'
 REFUSAL_STATUS = {"rate_limited": 429, "busy": 409, "empty": 400, "too_long": 400, "not_permitted": 403,
                   "locked": 409}
+ACROSS_REPLICAS = ("rate_limited", "busy")  # refusals that can come only once the run started (REDIS_URL)
 
 
 def bad_request(detail: str) -> JSONResponse:
@@ -95,6 +96,10 @@ def commands_router(services: Services) -> APIRouter:
             log.info("api command by %s from %s refused: %s", user.email, client_of(request), refusal.kind)
             return JSONResponse({"detail": str(refusal)}, status_code=REFUSAL_STATUS[refusal.kind])
         events = list(turn.events)
+        refused = next((e for e in events if isinstance(e, Error) and e.kind in ACROSS_REPLICAS), None)
+        if refused is not None:  # refused across replicas, at the start of the run (REDIS_URL)
+            log.info("api command by %s from %s refused: %s", user.email, client_of(request), refused.kind)
+            return JSONResponse({"detail": refused.message}, status_code=REFUSAL_STATUS[refused.kind])
         outcome = summary(events)
         log.info("api command /%s by %s from %s: %s", split_command(turn.text)[0][:40], user.email,
                  client_of(request),

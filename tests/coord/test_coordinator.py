@@ -123,3 +123,24 @@ async def test_a_held_lease_outlives_its_ttl_while_the_work_runs(replicas: Pair)
     assert await HeldLease.take(b, "run:ann@example.com", ttl_s=0.3) is None
     await held.release()
     assert held.lost and await b.acquire("run:ann@example.com", "replica-b", ttl_s=5) is not None
+
+
+async def test_a_value_is_seen_by_the_other_replica_until_it_expires_or_is_forgotten(replicas: Pair) -> None:
+    a, b = replicas
+    await a.remember("live:ann@example.com", {"conversation": "c1"}, ttl_s=0.3)
+    assert await b.recall("live:ann@example.com") == {"conversation": "c1"}
+    await b.forget("live:ann@example.com", {"conversation": "someone else's"})  # replaced meanwhile: kept
+    assert await a.recall("live:ann@example.com") == {"conversation": "c1"}
+    await asyncio.sleep(0.4)
+    assert await b.recall("live:ann@example.com") is None
+    await a.remember("live:ann@example.com", {"conversation": "c2"}, ttl_s=5)
+    await b.forget("live:ann@example.com", {"conversation": "c2"})
+    assert await a.recall("live:ann@example.com") is None
+
+
+async def test_records_published_together_arrive_in_order_on_each_stream(replicas: Pair) -> None:
+    writer, reader = replicas
+    await writer.publish_many([("s1", {"type": "text_delta", "text": "a"}), ("s2", {"type": "done"}),
+                               ("s1", {"type": "text_delta", "text": "b"}), ("s1", {"type": "done"})])
+    assert [r.get("text", r["type"]) async for _, r in reader.follow("s1")] == ["a", "b", "done"]
+    assert [r["type"] async for _, r in reader.follow("s2")] == ["done"]
