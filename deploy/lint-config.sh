@@ -5,7 +5,8 @@
 # the devcontainer schema (deploy/schemas), and each Kubernetes overlay rendered by kubectl's kustomize and
 # validated against the Kubernetes API schemas (kubernetes-validate, strict), and the monitoring files
 # (deploy/observability) with promtool from Debian's `prometheus` package: the alert rules, their unit tests and
-# the compose Prometheus configuration. Each step is bounded by `timeout` and prints its duration; any finding
+# the compose Prometheus configuration, and the compose load balancer's configuration (deploy/haproxy) with
+# Debian's `haproxy -c`. Each step is bounded by `timeout` and prints its duration; any finding
 # exits non-zero.
 set -euo pipefail
 SELF=$(realpath "$0")
@@ -89,6 +90,12 @@ prometheus_config() {  # promtool wants the files the configuration names: check
   rm -rf "$out"
 }
 
+haproxy_config() {  # as compose runs it: TRUSTED_PROXY_SECRET set; the replicas' names need not resolve here
+  local binary
+  binary=$(command -v haproxy || echo /usr/sbin/haproxy)
+  TRUSTED_PROXY_SECRET=lint "$binary" -c -q -f deploy/haproxy/haproxy.cfg
+}
+
 if [ "${1:-}" = --run ]; then shift; "$@"; exit; fi
 
 TOTAL_START=$(date +%s.%N)
@@ -127,5 +134,9 @@ step "promtool test rules deploy/observability/alerts_test.yml" 60 \
 step "promtool check config deploy/observability/prometheus.yml" 60 prometheus_config
 step "the Grafana dashboard parses as JSON" 60 \
   python3 -m json.tool deploy/observability/grafana-dashboard.json /dev/null
+
+# --- load balancer ------------------------------------------------------------------------------------------
+[ -x "$(command -v haproxy || echo /usr/sbin/haproxy)" ] || fail "haproxy is missing (apt-get install haproxy)"
+step "haproxy -c -f deploy/haproxy/haproxy.cfg" 60 haproxy_config
 
 echo "lint-config: all passed in $(elapsed "$TOTAL_START") s"

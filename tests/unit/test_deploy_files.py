@@ -169,9 +169,9 @@ def test_dockerignore_keeps_secrets_and_state_out() -> None:
 def test_compose_profiles() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
+    scale = ("migrate", "app-1", "app-2", "app-3", "lb", "postgres", "redis", "prometheus", "grafana")
     assert {name: service["profiles"] for name, service in services.items()} == {
-        "app": ["prod"], "dev": ["dev"], "ollama": ["ollama"], "redis": ["scale"], "prometheus": ["scale"],
-        "grafana": ["scale"]}
+        "app": ["prod"], "dev": ["dev"], "ollama": ["ollama"], **{name: ["scale"] for name in scale}}
     assert services["app"]["env_file"] == [{"path": ".env", "required": False}]
     assert {"/app/logs", "/app/data"} <= {volume.split(":")[1] for volume in services["app"]["volumes"]}
     assert services["dev"]["environment"]["TEST_MODE"] == "true"
@@ -179,6 +179,23 @@ def test_compose_profiles() -> None:
     assert "healthcheck" in services["app"]
     for monitor in ("prometheus", "grafana"):  # on this host only, like the app
         assert all(port.startswith("127.0.0.1:") for port in services[monitor]["ports"])
+
+
+def test_compose_scale_profile_shares_state_and_starts_after_one_migration() -> None:
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    replicas = [services[f"app-{n}"] for n in (1, 2, 3)]
+    for replica in replicas:
+        assert replica["environment"]["DATABASE_URL"].startswith("postgresql://galaxy:${POSTGRES_PASSWORD")
+        assert replica["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+        assert replica["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert {"logs:/app/logs", "data:/app/data"} <= set(replica["volumes"])  # one volume for all replicas
+        assert "ports" not in replica  # reached through the load balancer only
+    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert "POSTGRES_PASSWORD" not in services["postgres"]["environment"]  # a secret file, not a literal
+    config = (ROOT / "deploy/haproxy/haproxy.cfg").read_text()
+    for needed in ("cookie SERVERID insert", "uri /ready", "option redispatch", "timeout tunnel", "option forwardfor",
+                   *(f"server app-{n} app-{n}:8080" for n in (1, 2, 3))):
+        assert needed in config, needed
 
 
 def test_devcontainer() -> None:
