@@ -77,6 +77,8 @@ render_and_validate() {
       || { echo "in $dir" >&2; rm -rf "$out"; return 1; }
     echo "    $dir: $(grep -c '^kind:' "$out/rendered.yaml") objects valid"
   done
+  kubernetes-validate --strict --quiet --kubernetes-version "$K8S_VERSION" \
+    deploy/k8s/components/shared-stores/secret.example.yaml || { rm -rf "$out"; return 1; }
   rm -rf "$out"
 }
 

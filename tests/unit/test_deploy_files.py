@@ -217,3 +217,21 @@ def test_kubernetes_probes_sign_in_and_the_pod_runs_locked_down() -> None:
     assert {mount["mountPath"] for mount in app["volumeMounts"]} == {"/app/logs", "/app/data", "/tmp"}
     ingress = yaml.safe_load((ROOT / "deploy/k8s/base/shared/ingress.yaml").read_text())
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+
+
+def test_kubernetes_pods_drain_within_their_grace_period_and_migrate_first() -> None:
+    pod = yaml.safe_load((ROOT / "deploy/k8s/base/workload/deployment.yaml").read_text())["spec"]["template"]["spec"]
+    settings = yaml.safe_load((ROOT / "deploy/k8s/base/shared/kustomization.yaml").read_text())
+    literals = dict(item.split("=", 1) for item in settings["configMapGenerator"][0]["literals"])
+    pause = int(pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])
+    drain = float(literals["DRAIN_TIMEOUT_S"].split()[0])
+    assert pod["terminationGracePeriodSeconds"] > pause + drain + float(literals["SHUTDOWN_TIMEOUT_S"]) + 5
+    migrate = next(c for c in pod["initContainers"] if c["name"] == "migrate")
+    assert migrate["args"] == ["db", "upgrade"]
+    stores = yaml.safe_load((ROOT / "deploy/k8s/components/shared-stores/kustomization.yaml").read_text())
+    patch = yaml.safe_load(stores["patches"][0]["patch"])["spec"]["template"]["spec"]
+    env = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in patch["containers"][0]["env"]}
+    assert env == {name: {"name": "galaxy-chat-stores", "key": name} for name in ("DATABASE_URL", "REDIS_URL")}
+    for overlay in ("staging", "prod"):
+        kustomization = yaml.safe_load((ROOT / f"deploy/k8s/overlays/{overlay}/kustomization.yaml").read_text())
+        assert "../../components/shared-stores" in kustomization["components"]
