@@ -125,6 +125,7 @@ def test_a_reply_longer_than_the_drain_timeout_is_stopped_with_its_partial_text(
             with pages(server.url, "alice@example.com") as (alice,):
                 ask(alice, "Count slowly")
                 alice.get_by_text("w0005", exact=False).wait_for(timeout=15_000)
+                chat_id = alice.url.rsplit("/c/", 1)[1]
                 assert server.process is not None
                 began = time.monotonic()
                 server.process.send_signal(signal.SIGTERM)
@@ -132,13 +133,21 @@ def test_a_reply_longer_than_the_drain_timeout_is_stopped_with_its_partial_text(
                 seconds = time.monotonic() - began
         finally:
             server.stop()
-    assert code == 0, server.output()
-    assert 2 <= seconds < 2 + 3 + 2  # DRAIN_TIMEOUT_S, SHUTDOWN_TIMEOUT_S (3 s) and a moment
-    text, done = logged_reply(tmp_path / "logs")
-    assert done.get("stopped") is True
-    assert text == [f"w{n:04d}" for n in range(len(text))]  # the partial text, as streamed
-    assert len(text) >= 2 * TOKENS_PER_S  # the drain's 2 s of it at least
-    assert "stopped (partial text kept)" in server.output()
+        assert code == 0, server.output()
+        assert 2 <= seconds < 2 + 3 + 2  # DRAIN_TIMEOUT_S, SHUTDOWN_TIMEOUT_S (3 s) and a moment
+        text, done = logged_reply(tmp_path / "logs")
+        assert done.get("stopped") is True
+        assert text == [f"w{n:04d}" for n in range(len(text))]  # the partial text, as streamed
+        assert len(text) >= 2 * TOKENS_PER_S  # the drain's 2 s of it at least
+        assert "stopped (partial text kept)" in server.output()
+        again = AppProcess(tmp_path, args=[], env={**env, "TRUSTED_PROXY_SECRET": SECRET})
+        again.start()  # what another replica would show after a reload: the same partial text, saved
+        try:
+            saved = httpx.get(f"{again.url}/api/conversations/{chat_id}", headers=signed_in("alice@example.com"),
+                              timeout=10).json()["messages"][-1]
+        finally:
+            again.stop()
+    assert saved["text"].split() == text
 
 
 def test_a_command_over_http_gets_the_drain_too_then_is_stopped(tmp_path: Path) -> None:
