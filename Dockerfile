@@ -70,8 +70,8 @@ RUN /app/.venv/bin/python -m compileall -q galaxy_chat tools access \
     && chown 10001:10001 /app/logs /app/data \
     && cp -a /app/seed/sources /app/data/sources
 
-# SHUTDOWN_TIMEOUT_S=5: open connections get 5 s after SIGTERM, then the app closes the rest and exits 0,
-# well inside the 10 s of `docker stop` and of the Kubernetes grace period.
+# On SIGTERM, running replies get DRAIN_TIMEOUT_S (3 s here) to finish, then open connections SHUTDOWN_TIMEOUT_S
+# (5 s); the app exits 0 inside the 10 s of `docker stop`. Compose and Kubernetes give 25 s with longer grace periods.
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -80,6 +80,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     LOG_DIR=/app/logs \
     DATA_DIR=/app/data \
     SHUTDOWN_TIMEOUT_S=5 \
+    DRAIN_TIMEOUT_S=3 \
     NICEGUI_STORAGE_PATH=/app/data/.nicegui
 USER 10001:10001
 EXPOSE 8080

@@ -5,7 +5,8 @@
 # the devcontainer schema (deploy/schemas), and each Kubernetes overlay rendered by kubectl's kustomize and
 # validated against the Kubernetes API schemas (kubernetes-validate, strict), and the monitoring files
 # (deploy/observability) with promtool from Debian's `prometheus` package: the alert rules, their unit tests and
-# the compose Prometheus configuration. Each step is bounded by `timeout` and prints its duration; any finding
+# the compose Prometheus configuration, and the compose load balancer's configuration (deploy/haproxy) with
+# Debian's `haproxy -c`. Each step is bounded by `timeout` and prints its duration; any finding
 # exits non-zero.
 set -euo pipefail
 SELF=$(realpath "$0")
@@ -76,6 +77,8 @@ render_and_validate() {
       || { echo "in $dir" >&2; rm -rf "$out"; return 1; }
     echo "    $dir: $(grep -c '^kind:' "$out/rendered.yaml") objects valid"
   done
+  kubernetes-validate --strict --quiet --kubernetes-version "$K8S_VERSION" \
+    deploy/k8s/components/shared-stores/secret.example.yaml || { rm -rf "$out"; return 1; }
   rm -rf "$out"
 }
 
@@ -87,6 +90,12 @@ prometheus_config() {  # promtool wants the files the configuration names: check
   sed -e "s#/etc/prometheus/#$out/#; s#/run/secrets/#$out/#" deploy/observability/prometheus.yml >"$out/prometheus.yml"
   promtool check config "$out/prometheus.yml" || { rm -rf "$out"; return 1; }
   rm -rf "$out"
+}
+
+haproxy_config() {  # as compose runs it: TRUSTED_PROXY_SECRET set; the replicas' names need not resolve here
+  local binary
+  binary=$(command -v haproxy || echo /usr/sbin/haproxy)
+  TRUSTED_PROXY_SECRET=lint "$binary" -c -q -f deploy/haproxy/haproxy.cfg
 }
 
 if [ "${1:-}" = --run ]; then shift; "$@"; exit; fi
@@ -127,5 +136,9 @@ step "promtool test rules deploy/observability/alerts_test.yml" 60 \
 step "promtool check config deploy/observability/prometheus.yml" 60 prometheus_config
 step "the Grafana dashboard parses as JSON" 60 \
   python3 -m json.tool deploy/observability/grafana-dashboard.json /dev/null
+
+# --- load balancer ------------------------------------------------------------------------------------------
+[ -x "$(command -v haproxy || echo /usr/sbin/haproxy)" ] || fail "haproxy is missing (apt-get install haproxy)"
+step "haproxy -c -f deploy/haproxy/haproxy.cfg" 60 haproxy_config
 
 echo "lint-config: all passed in $(elapsed "$TOTAL_START") s"

@@ -6,8 +6,11 @@ middleware between tests and re-run the main file.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
+from types import FrameType
 from typing import Any
 
 from nicegui import Client, app, ui
@@ -50,6 +53,7 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
     # MCP servers connect in the background too; a failed one is shown, it never makes the app unready.
     readiness.add("mcp", lambda: {"ok": True, "servers": [state.to_dict() for state in services.mcp.states()]})
     readiness.add("coordinator", services.coordinator.state)  # `degraded: redis` while Redis is away; still ready
+    readiness.add("drain", services.drain.state)  # not ready from the first moment of a stop
     app.on_startup(services.start_history)  # migrations (once across replicas), then the store and its writer
     app.on_startup(services.mcp.start)
     app.on_startup(services.health.start)
@@ -65,7 +69,7 @@ def build_app(settings: Settings, models: LoadedModels | None = None, policy: Po
     if settings.mcp_server_enabled:
         mount_mcp_endpoint(app, services)
     app.state.services = services  # for routes added by extensions, and for tests
-    app.include_router(readiness_router(settings, readiness, services.health))
+    app.include_router(readiness_router(settings, readiness, services.health, lambda: services.drain.draining))
     add_metrics_route(app, settings, services.policy)  # GET /metrics: METRICS_TOKEN or an admin
     if settings.disable_websocket:
         log.info("DISABLE_WEBSOCKET is set: serving the HTTP API only, no chat page")
@@ -114,5 +118,37 @@ def run_options(settings: Settings) -> dict[str, Any]:
 
 def serve(settings: Settings, models: LoadedModels | None = None, policy: Policy | None = None) -> None:
     """Build the app and run it in this process until SIGINT/SIGTERM."""
-    build_app(settings, models, policy)
+    services = build_app(settings, models, policy)
+    app.on_startup(lambda: drain_on_sigterm(services))  # uvicorn has installed its signal handlers by then
     ui.run(**run_options(settings))
+
+
+def drain_on_sigterm(services: Services) -> None:
+    """SIGTERM drains first (Services.drain: new messages refused, /ready 503, running replies finish within
+    DRAIN_TIMEOUT_S), then hands the signal to uvicorn, which shuts down as before. A second SIGTERM, and
+    SIGINT (Ctrl+C), stop at once."""
+    uvicorn_handler = signal.getsignal(signal.SIGTERM)
+    if not callable(uvicorn_handler):
+        return
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def drain_then_stop() -> None:
+        try:
+            await services.drain.run()
+        finally:
+            uvicorn_handler(signal.SIGTERM, None)
+
+    def start() -> None:
+        task = loop.create_task(drain_then_stop(), name="drain")
+        tasks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(tasks.discard)
+
+    def on_sigterm(sig: int, frame: FrameType | None) -> None:
+        if services.drain.draining:
+            uvicorn_handler(sig, frame)
+        else:
+            services.drain.begin()  # at once: a second SIGTERM before the task runs stops, not drains twice
+            loop.call_soon_threadsafe(start)
+
+    signal.signal(signal.SIGTERM, on_sigterm)

@@ -14,6 +14,7 @@ from access.policy import Kind, Policy
 from galaxy_chat.coord import Coordinator, coordinator_for
 from galaxy_chat.core.chat_files import ConversationFiles
 from galaxy_chat.core.chat_session import ChatSession
+from galaxy_chat.core.drain import Drain
 from galaxy_chat.core.engine import ChatEngine
 from galaxy_chat.core.feedback import FeedbackLog
 from galaxy_chat.core.history import History
@@ -67,6 +68,7 @@ class Services:
     limiter: RateLimiter = field(init=False)
     slots: RunSlots = field(init=False)
     coordinator: Coordinator = field(init=False)  # what replicas share (in-process without REDIS_URL)
+    drain: Drain = field(init=False)  # before a stop: new messages refused, running replies may finish
 
     def __post_init__(self) -> None:
         self.coordinator = coordinator_for(self.settings.redis_url.get_secret_value())
@@ -76,6 +78,9 @@ class Services:
         live = LiveChats(self.coordinator, self.settings.session_idle_minutes * 60) if self.coordinator.shared else None
         self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes, self.restore_session,
                                         live)
+        self._commands: set[ChatSession] = set()  # the sessions of commands and tool calls from outside a page
+        self.drain = Drain(self.limiter, self.slots, lambda: [*self.sessions.sessions(), *self._commands],
+                           self.settings.drain_timeout_s)
 
     @classmethod
     def build(cls, settings: Settings, loaded: LoadedModels | None = None, policy: Policy | None = None) -> Services:
@@ -198,23 +203,27 @@ class Services:
         with the same rules as the page's (limits, one run at a time, permissions) and its own log.
         Raises SendRefused like `ChatSession.send`."""
         session = self.new_session(user, origin="api")
+        self._commands.add(session)  # a drain that runs out of time stops it like a page's reply
         try:
             turn = session.send(text)
             await session.wait()
             return session.id, turn
         finally:  # also when the caller goes away mid-command: the run is stopped and the log closed
+            self._commands.discard(session)
             session.close()
 
     async def run_tool(self, user: User, name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
         """One tool call from outside a page (an MCP client at /mcp): the front door of `run_command`, with
         the person's permissions, limits and a session log of its own. Returns (text, is_error)."""
         session = self.new_session(user, origin="mcp")
+        self._commands.add(session)
         try:
             turn = session.send(f"▶ {name}", CallTool(tool=name, arguments=arguments))
             await session.wait()
         except SendRefused as refusal:
             return str(refusal), True
         finally:
+            self._commands.discard(session)
             session.close()
         finished = next((e for e in turn.events if isinstance(e, ToolCallFinished)), None)
         return (finished.text, finished.is_error) if finished else ("The tool did not run.", True)

@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         3.0, gt=0, le=60, description="Seconds open connections get to finish on SIGTERM/SIGINT."
     )
+    drain_timeout_s: float = Field(
+        25.0, ge=0, le=3600, description="On SIGTERM, seconds running replies get to finish (new messages are "
+        "refused, /ready answers 503 draining) before the rest are stopped and the server shuts down.",
+    )
     ws_compression: bool = Field(
         False, description="Compress WebSocket messages (permessage-deflate): ~5x less traffic for ~0.3 MB "
         "more memory and more CPU per open tab. Worth it on slow links; off suits a LAN or a reverse proxy.",

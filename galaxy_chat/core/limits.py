@@ -15,8 +15,9 @@ from galaxy_chat.coord import Allowance, Coordinator, LocalCoordinator
 from galaxy_chat.coord.holder import HeldLease
 from galaxy_chat.observability import metrics
 
-RefusalKind = Literal["empty", "too_long", "rate_limited", "busy", "not_permitted", "locked"]
+RefusalKind = Literal["empty", "too_long", "rate_limited", "busy", "not_permitted", "locked", "draining"]
 BUSY = "Another of your requests is still running: wait for it to finish or stop it first."
+DRAINING = "This server is restarting: reload the page to continue on another one."
 RUN_LEASE_S = 6.0  # a replica that dies mid-reply frees the person's slot on the others after this
 
 
@@ -49,6 +50,11 @@ class RunSlots:
     def busy(self, key: str) -> bool:
         return key in self._held
 
+    @property
+    def running(self) -> int:
+        """Runs going on at this replica now, from every way in."""
+        return len(self._held)
+
     def claim(self, key: str) -> Callable[[], None]:
         """Hold `key`'s slot; the returned function gives it back. Raises SendRefused when it is held."""
         if key in self._held:
@@ -73,11 +79,15 @@ class RateLimiter:
     def __init__(self, per_minute: int, clock: Callable[[], float] | None = None,
                  coordinator: Coordinator | None = None) -> None:
         self.per_minute = per_minute
+        self.draining = False  # set when the server drains before it stops: every new message is refused
         self.local = LocalCoordinator(clock)  # this replica's own count: all of it without a shared one
         self.coordinator = shared(coordinator)
 
     def check(self, key: str) -> None:
-        """Record one message for `key`, or raise SendRefused saying when sending works again."""
+        """Record one message for `key`, or raise SendRefused saying when sending works again (or, while the
+        server drains, that it is restarting). Every way in checks this before it changes anything."""
+        if self.draining:
+            raise SendRefused(DRAINING, "draining")
         self._refuse_unless(self.local.allow_now(f"rate:{key}", self.per_minute, 60))
 
     async def confirm(self, key: str) -> None:

@@ -9,7 +9,7 @@ The command runs through the same front door as a message typed in the page (Ser
 ChatSession of its own): the same permissions, MAX_MESSAGE_CHARS, MESSAGES_PER_MINUTE and one run at a time
 per person, the same tool checks and timeouts, and a session log of its own (LOG_DIR/<id>.jsonl). Refusals
 answer with a `detail` sentence: 400 (bad input), 429 (rate limit), 409 (another run of the person's is
-still going).
+still going), 503 (the server is draining before a restart: send it again, another replica answers).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 PATH = "/api/commands"
 EXAMPLE = '{"text": "/calc 2*(3+4)"}'
 REFUSAL_STATUS = {"rate_limited": 429, "busy": 409, "empty": 400, "too_long": 400, "not_permitted": 403,
-                  "locked": 409}
+                  "locked": 409, "draining": 503}
 ACROSS_REPLICAS = ("rate_limited", "busy")  # refusals that can come only once the run started (REDIS_URL)
 
 

@@ -52,7 +52,9 @@ def default_readiness(settings: Settings) -> Readiness:
     return readiness
 
 
-def readiness_router(settings: Settings, readiness: Readiness, monitor: HealthMonitor) -> APIRouter:
+def readiness_router(settings: Settings, readiness: Readiness, monitor: HealthMonitor,
+                     draining: Callable[[], bool] = lambda: False) -> APIRouter:
+    """`draining`: the server is stopping (503 \"draining\", so load balancers send no new tabs here)."""
     router = APIRouter()
 
     @router.get("/health", include_in_schema=False)
@@ -62,7 +64,8 @@ def readiness_router(settings: Settings, readiness: Readiness, monitor: HealthMo
     @router.get("/ready")
     async def ready() -> JSONResponse:
         ok, results = readiness.report()
-        body = {"status": "ready" if ok else "not ready", "app": settings.app_name, "checks": results}
+        status = "draining" if draining() else "ready" if ok else "not ready"
+        body = {"status": status, "app": settings.app_name, "checks": results}
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @router.post("/ready/models/check")

@@ -169,9 +169,9 @@ def test_dockerignore_keeps_secrets_and_state_out() -> None:
 def test_compose_profiles() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
+    scale = ("migrate", "app-1", "app-2", "app-3", "lb", "postgres", "redis", "prometheus", "grafana")
     assert {name: service["profiles"] for name, service in services.items()} == {
-        "app": ["prod"], "dev": ["dev"], "ollama": ["ollama"], "redis": ["scale"], "prometheus": ["scale"],
-        "grafana": ["scale"]}
+        "app": ["prod"], "dev": ["dev"], "ollama": ["ollama"], **{name: ["scale"] for name in scale}}
     assert services["app"]["env_file"] == [{"path": ".env", "required": False}]
     assert {"/app/logs", "/app/data"} <= {volume.split(":")[1] for volume in services["app"]["volumes"]}
     assert services["dev"]["environment"]["TEST_MODE"] == "true"
@@ -179,6 +179,23 @@ def test_compose_profiles() -> None:
     assert "healthcheck" in services["app"]
     for monitor in ("prometheus", "grafana"):  # on this host only, like the app
         assert all(port.startswith("127.0.0.1:") for port in services[monitor]["ports"])
+
+
+def test_compose_scale_profile_shares_state_and_starts_after_one_migration() -> None:
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    replicas = [services[f"app-{n}"] for n in (1, 2, 3)]
+    for replica in replicas:
+        assert replica["environment"]["DATABASE_URL"].startswith("postgresql://galaxy:${POSTGRES_PASSWORD")
+        assert replica["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+        assert replica["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert {"logs:/app/logs", "data:/app/data"} <= set(replica["volumes"])  # one volume for all replicas
+        assert "ports" not in replica  # reached through the load balancer only
+    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert "POSTGRES_PASSWORD" not in services["postgres"]["environment"]  # a secret file, not a literal
+    config = (ROOT / "deploy/haproxy/haproxy.cfg").read_text()
+    for needed in ("cookie SERVERID insert", "uri /ready", "option redispatch", "timeout tunnel", "option forwardfor",
+                   *(f"server app-{n} app-{n}:8080" for n in (1, 2, 3))):
+        assert needed in config, needed
 
 
 def test_devcontainer() -> None:
@@ -200,3 +217,21 @@ def test_kubernetes_probes_sign_in_and_the_pod_runs_locked_down() -> None:
     assert {mount["mountPath"] for mount in app["volumeMounts"]} == {"/app/logs", "/app/data", "/tmp"}
     ingress = yaml.safe_load((ROOT / "deploy/k8s/base/shared/ingress.yaml").read_text())
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+
+
+def test_kubernetes_pods_drain_within_their_grace_period_and_migrate_first() -> None:
+    pod = yaml.safe_load((ROOT / "deploy/k8s/base/workload/deployment.yaml").read_text())["spec"]["template"]["spec"]
+    settings = yaml.safe_load((ROOT / "deploy/k8s/base/shared/kustomization.yaml").read_text())
+    literals = dict(item.split("=", 1) for item in settings["configMapGenerator"][0]["literals"])
+    pause = int(pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])
+    drain = float(literals["DRAIN_TIMEOUT_S"].split()[0])
+    assert pod["terminationGracePeriodSeconds"] > pause + drain + float(literals["SHUTDOWN_TIMEOUT_S"]) + 5
+    migrate = next(c for c in pod["initContainers"] if c["name"] == "migrate")
+    assert migrate["args"] == ["db", "upgrade"]
+    stores = yaml.safe_load((ROOT / "deploy/k8s/components/shared-stores/kustomization.yaml").read_text())
+    patch = yaml.safe_load(stores["patches"][0]["patch"])["spec"]["template"]["spec"]
+    env = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in patch["containers"][0]["env"]}
+    assert env == {name: {"name": "galaxy-chat-stores", "key": name} for name in ("DATABASE_URL", "REDIS_URL")}
+    for overlay in ("staging", "prod"):
+        kustomization = yaml.safe_load((ROOT / f"deploy/k8s/overlays/{overlay}/kustomization.yaml").read_text())
+        assert "../../components/shared-stores" in kustomization["components"]

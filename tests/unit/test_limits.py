@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from access.policy import AllowAll
-from galaxy_chat.core.limits import RateLimiter, SendRefused, clean_message
+from galaxy_chat.core.limits import DRAINING, RateLimiter, SendRefused, clean_message
 from galaxy_chat.services import Services
 from galaxy_chat.settings import load_settings
 from galaxy_chat.vocabulary.users import User
@@ -31,6 +31,17 @@ def test_rate_limit_window_slides_and_says_when_to_retry() -> None:
     limiter.check("b@example.com")  # per user
     clock.now += 31
     limiter.check("a@example.com")  # the first message left the window
+
+
+def test_a_draining_server_refuses_every_message_without_counting_it() -> None:
+    limiter = RateLimiter(1)
+    limiter.draining = True
+    for _ in range(3):
+        with pytest.raises(SendRefused) as refused:
+            limiter.check("a@example.com")
+        assert str(refused.value) == DRAINING and refused.value.kind == "draining"
+    limiter.draining = False
+    limiter.check("a@example.com")  # the refused ones used none of the minute's one message
 
 
 def test_clean_message_strips_control_characters_and_caps_size() -> None:
