@@ -17,7 +17,7 @@ from galaxy_chat.testing.llm_server import Reply, is_chat_request
 from galaxy_chat.testing.llm_wire import DONE, openai_chunk, openai_text
 from galaxy_chat.testing.postgres import PostgresServer
 from tests.browser_helpers import needs_chromium, scripted_model, send_and_wait
-from tests.coord.cluster import Cluster, browser, haproxy_or_skip, reply_words, served_by
+from tests.coord.cluster import Cluster, browser, haproxy_or_skip, reply_words, served_by, wait_until
 from tests.coord.conftest import redis_or_skip
 
 pytestmark = [*needs_chromium, pytest.mark.timeout(240)]
@@ -78,6 +78,29 @@ def test_a_tab_on_another_replica_follows_the_live_reply_and_then_owns_the_chat(
         second.reload(wait_until="networkidle")
         second.get_by_text("The next answer, from the new owner.").wait_for(timeout=10_000)
         assert second.get_by_test_id("message-assistant").count() == 2
+
+
+def test_stop_on_the_replica_that_follows_stops_the_reply_where_it_runs(
+        cluster: tuple[Cluster, ThreadedServer]) -> None:
+    running, llm = cluster
+    llm.script(counting_reply(words=400, prefix="s"))
+    with browser() as tab:
+        first = tab(running.url, replica="c", email="stan@example.com")
+        box = first.get_by_test_id("chat-input")
+        box.fill("Count until I stop you")
+        box.press("Enter")
+        first.get_by_text("s0010", exact=False).wait_for(timeout=15_000)
+        chat_id = first.url.rsplit("/c/", 1)[1]
+        second = tab(running.url, replica="a", email="stan@example.com")
+        second.get_by_text("s0015", exact=False).wait_for(timeout=10_000)
+        second.get_by_test_id("stop-button").click()
+        second.get_by_test_id("send-button").wait_for(timeout=10_000)
+        words = reply_words(second, "s")
+        assert 15 <= len(words) < 400 and words == [f"s{n:04d}" for n in range(len(words))]
+        wait_until(lambda: running.conversation(chat_id, "stan@example.com")["messages"][-1]["status"] == "stopped",
+                   what="the reply stored as stopped")
+        stored = running.conversation(chat_id, "stan@example.com")["messages"][-1]["text"].split()
+        assert stored == words  # what the replica running it saved is what the other one showed
 
 
 def test_without_the_sticky_cookie_every_reload_resumes_the_live_reply(
