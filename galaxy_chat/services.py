@@ -75,7 +75,8 @@ class Services:
         self.limiter = RateLimiter(self.settings.messages_per_minute, coordinator=self.coordinator)
         self.slots = RunSlots(self.coordinator)
         self._history_opened = asyncio.Event()
-        live = LiveChats(self.coordinator, self.settings.session_idle_minutes * 60) if self.coordinator.shared else None
+        live = (LiveChats(self.coordinator, self.settings.session_idle_minutes * 60, lambda: self.history)
+                if self.coordinator.shared else None)
         self.sessions = SessionRegistry(self.new_session, self.settings.session_idle_minutes, self.restore_session,
                                         live)
         self._commands: set[ChatSession] = set()  # the sessions of commands and tool calls from outside a page

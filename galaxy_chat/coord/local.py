@@ -39,6 +39,7 @@ class _Stream:
 
 class LocalCoordinator:
     shared = False
+    outages = 0  # nothing to lose touch with
 
     def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self.clock = clock or time.monotonic

@@ -39,6 +39,7 @@ class Allowance:
 
 class Coordinator(Protocol):
     shared: bool  # True when other replicas see the same leases, counts, notices and streams
+    outages: int  # how often the shared store became unreachable (a stream followed across one has a gap)
 
     def state(self) -> dict[str, Any]:
         """For /ready: {"ok": True, "backend": ..., "degraded": None or "redis"}."""

@@ -51,6 +51,7 @@ class RedisCoordinator:
         self._watch: asyncio.Task[None] | None = None
         self.local = LocalCoordinator()  # what this replica uses on its own while degraded
         self.degraded_since: float | None = None
+        self.outages = 0
         self._probe: asyncio.Task[None] | None = None
         self._acquire = self.client.register_script(redis_scripts.ACQUIRE)
         self._renew = self.client.register_script(redis_scripts.RENEW)
@@ -89,6 +90,7 @@ class RedisCoordinator:
     def _degrade(self, exc: BaseException) -> None:
         if self.degraded_since is None:
             self.degraded_since = time.monotonic()
+            self.outages += 1
             log.warning("Redis cannot be reached (%s): leases and limits are this replica's own until it is back",
                         type(exc).__name__)
         if self._probe is None or self._probe.done():

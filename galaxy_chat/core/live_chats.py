@@ -22,9 +22,12 @@ from dataclasses import replace
 from galaxy_chat.coord import Coordinator, Record
 from galaxy_chat.coord.holder import REPLICA
 from galaxy_chat.core.chat_session import ChatSession
+from galaxy_chat.core.history import History
 from galaxy_chat.core.history_restore import INTERRUPTED
+from galaxy_chat.core.reply_catch_up import StoredReply, rest_from_history
 from galaxy_chat.core.reply_streams import ALIVE, TURN, ReplyMirror, reply_key
 from galaxy_chat.core.turn import Turn
+from galaxy_chat.store import StoredMessage
 from galaxy_chat.vocabulary.attachments import Attachment
 from galaxy_chat.vocabulary.event_json import decode
 from galaxy_chat.vocabulary.events import Done, Error, Event, Usage
@@ -33,6 +36,7 @@ from galaxy_chat.vocabulary.widgets import CallTool
 log = logging.getLogger(__name__)
 
 CHANNEL = "chats"
+CATCH_UP = "catch_up"  # the stream has a gap (Redis was away): the rest comes from the history
 QUIET_S = 4.0  # a running reply writes at least every HEARTBEAT_S: this much silence asks whether it lives
 FIRST_RECORD_S = 3.0
 SAVED_WITHIN_S = 3.0  # a chat begun a moment ago on another replica may not be in the history yet
@@ -43,8 +47,9 @@ def live_key(email: str) -> str:
 
 
 class LiveChats:
-    def __init__(self, coordinator: Coordinator, keep_s: float) -> None:
+    def __init__(self, coordinator: Coordinator, keep_s: float, history: Callable[[], History | None]) -> None:
         self.coordinator = coordinator
+        self.history = history  # where a followed reply is caught up from after an outage of Redis
         self.keep_s = keep_s  # how long a person's live chat is remembered (the idle time of a session)
         self.mirror = ReplyMirror(coordinator)
         self._task: asyncio.Task[None] | None = None
@@ -116,7 +121,8 @@ class LiveChats:
             return False
         turn = placed(session, first)
         email = session.user.email
-        session.follow(turn, self._events(records), lambda: self._ask_stop(email, session.id))
+        session.follow(turn, self._events(records, self._stored(email, turn.reply_message_id)),
+                       lambda: self._ask_stop(email, session.id))
         log.info("following the reply of chat %s from replica %s", session.id, running.get("replica"))
         return True
 
@@ -126,25 +132,37 @@ class LiveChats:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
+    def _stored(self, email: str, reply_id: str | None) -> StoredReply:
+        async def stored() -> StoredMessage | None:
+            history = self.history()
+            return await history.message(email, reply_id) if history is not None and reply_id else None
+
+        return stored
+
     async def _records(self, conversation_id: str, stream: str) -> AsyncIterator[Record]:
         """The stream's records from its start until `done`; when it falls silent and the writer's `reply:` key
-        is gone, one `interrupted` record (that replica died). While Redis is away, it waits."""
-        last = "0"
+        is gone, one `interrupted` record (that replica died). After an outage of Redis the stream has a gap:
+        one `catch_up` record, and the rest comes from the history."""
+        last, outages = "0", self.coordinator.outages
         while True:
             async for entry_id, record in self.coordinator.follow(stream, last, idle_s=QUIET_S):
+                if self.coordinator.outages != outages:
+                    break
                 last = entry_id
                 if record.get("type") != ALIVE:
                     yield record
                 if record.get("type") == "done":
                     return
-            if self.coordinator.state().get("degraded"):
-                continue  # nothing can be known meanwhile; the stream goes on once Redis is back
+            if self.coordinator.outages != outages:
+                yield {"type": CATCH_UP}
+                return
             running = await self.coordinator.recall(reply_key(conversation_id))
             if running is None or running.get("stream") != stream:
                 yield {"type": "interrupted"}
                 return
 
-    async def _events(self, records: AsyncIterator[Record]) -> AsyncIterator[Event]:
+    async def _events(self, records: AsyncIterator[Record], stored: StoredReply) -> AsyncIterator[Event]:
+        shown: list[Event] = []
         async with contextlib.aclosing(records):
             async for record in records:
                 if record.get("type") == "interrupted":
@@ -152,7 +170,13 @@ class LiveChats:
                     yield Error(INTERRUPTED, kind="interrupted")
                     yield Done(Usage(), 0.0, None, 0, stopped=True)
                     return
+                if record.get("type") == CATCH_UP:
+                    log.warning("Redis was away while a followed reply went on: its rest comes from the history")
+                    async for event in rest_from_history(stored, shown):
+                        yield event
+                    return
                 if (event := decode(record)) is not None:
+                    shown.append(event)
                     yield event
 
     async def aclose(self) -> None:

@@ -97,31 +97,38 @@ def retry_until_accepted(page: Any, seen: str, timeout_s: float = 30.0) -> None:
 
 def test_redis_restarted_mid_reply_loses_nothing_and_locks_and_limits_recover(
         cluster: tuple[Cluster, ThreadedServer], redis: RedisServer) -> None:
+    """Ann's tab stays on the replica running her reply; Bob's reply runs on a and is followed from b, so
+    what a was writing while Redis was away reaches b from the history."""
     running, llm = cluster
-    llm.script(counting_reply(words=200), counting_reply(words=5, prefix="n"))
+    llm.script(counting_reply(words=200), counting_reply(words=200, prefix="b"), counting_reply(words=5, prefix="n"))
     a = running.replicas["a"]
 
     def degraded() -> object:
         return httpx.get(f"{a.url}/ready", timeout=5).json()["checks"]["coordinator"]["degraded"]
 
     with browser() as tab:
-        page = tab(running.url, replica="a")
-        start_counting(page, "Count through the outage", "w0020")
-        chat_id = page.url.rsplit("/c/", 1)[1]
+        ann = tab(running.url, replica="a", email="ann@example.com")
+        start_counting(ann, "Count through the outage", "w0010")
+        bob_on_a = tab(running.url, replica="a", email="bob@example.com")
+        start_counting(bob_on_a, "Count for me through it", "b0005")
+        bob = tab(running.url, replica="b", email="bob@example.com")  # follows Bob's reply running on a
+        bob.get_by_text("b0010", exact=False).wait_for(timeout=10_000)
         redis.stop()
         wait_until(lambda: degraded() == "redis", what="degraded: redis")
         assert httpx.get(f"{a.url}/ready", timeout=5).status_code == 200  # still serving its own
         time.sleep(1.0)
         redis.start()
         wait_until(lambda: degraded() is None, what="Redis shared again")
-        page.get_by_text("w0199", exact=False).wait_for(timeout=20_000)
-        page.get_by_test_id("send-button").wait_for(timeout=10_000)
-        assert reply_words(page) == [f"w{n:04d}" for n in range(200)]
-        stored = running.conversation(chat_id)["messages"]
-        assert stored[-1]["status"] == "done" and stored[-1]["text"].split() == reply_words(page)
+        for page, prefix in ((ann, "w"), (bob, "b")):
+            page.get_by_text(f"{prefix}0199", exact=False).wait_for(timeout=20_000)
+            page.get_by_test_id("send-button").wait_for(timeout=10_000)
+            assert reply_words(page, prefix) == [f"{prefix}{n:04d}" for n in range(200)]  # whole, nothing twice
+            chat_id = (ann if page is ann else bob_on_a).url.rsplit("/c/", 1)[1]
+            stored = running.conversation(chat_id, f"{'ann' if page is ann else 'bob'}@example.com")["messages"]
+            assert stored[-1]["status"] == "done" and stored[-1]["text"].split() == reply_words(page, prefix)
 
-        send_and_wait(page, "And after it?")  # the run lock was given back and is taken again
-        page.get_by_text("n0004", exact=False).wait_for(timeout=10_000)
+        send_and_wait(ann, "And after it?")  # the run lock was given back and is taken again
+        ann.get_by_text("n0004", exact=False).wait_for(timeout=10_000)
     burst = [httpx.post(f"{running.url}/api/commands", json={"text": "/calc 1"},
                         headers={"X-EMAIL-USER": "after@example.com"}, timeout=10).status_code for _ in range(21)]
     assert burst == [200] * 20 + [429]  # counted across the replicas again
