@@ -16,8 +16,9 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import replace
+from typing import Any
 
 from galaxy_chat.coord import Coordinator, Record
 from galaxy_chat.coord.holder import REPLICA
@@ -26,7 +27,7 @@ from galaxy_chat.core.history import History
 from galaxy_chat.core.history_restore import INTERRUPTED
 from galaxy_chat.core.reply_catch_up import StoredReply, rest_from_history
 from galaxy_chat.core.reply_streams import ALIVE, TURN, ReplyMirror, reply_key
-from galaxy_chat.core.turn import Turn
+from galaxy_chat.core.turn import Listener, Turn
 from galaxy_chat.store import StoredMessage
 from galaxy_chat.vocabulary.attachments import Attachment
 from galaxy_chat.vocabulary.event_json import decode
@@ -78,6 +79,24 @@ class LiveChats:
         if session not in self._watched:
             self._watched.add(session)
             session.subscribe(self.mirror.listener(session.id))
+            session.subscribe(self._keeping_live(session))
+
+    def _keeping_live(self, session: ChatSession) -> Listener:
+        """Each message sent keeps the chat remembered as the person's live one (a tab open for long included)."""
+        def keep(turn: Turn, event: Event | None) -> None:
+            if event is None and not turn.remote:
+                self._spawn(self.coordinator.remember(live_key(session.user.email), self._where(session), self.keep_s))
+
+        return keep
+
+    @staticmethod
+    def _where(session: ChatSession) -> Record:
+        return {"conversation": session.id, "replica": REPLICA}
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name="live-chats")
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def located(self, email: str) -> str | None:
         """The id of the chat the person last opened, on any replica."""
@@ -98,8 +117,7 @@ class LiveChats:
     async def shown_here(self, email: str, session: ChatSession) -> None:
         """The person's chat is `session`, on this replica: say so to the others, and follow its reply if one
         runs elsewhere."""
-        await self.coordinator.remember(live_key(email), {"conversation": session.id, "replica": REPLICA},
-                                        self.keep_s)
+        await self.coordinator.remember(live_key(email), self._where(session), self.keep_s)
         await self.coordinator.notify(CHANNEL, {"type": "attached", "email": email, "conversation": session.id,
                                                 "replica": REPLICA})
         if not session.busy:
@@ -128,9 +146,7 @@ class LiveChats:
 
     def _ask_stop(self, email: str, conversation_id: str) -> None:
         notice = {"type": "stop", "email": email, "conversation": conversation_id, "replica": REPLICA}
-        task = asyncio.create_task(self.coordinator.notify(CHANNEL, notice), name="ask-stop")
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        self._spawn(self.coordinator.notify(CHANNEL, notice))
 
     def _stored(self, email: str, reply_id: str | None) -> StoredReply:
         async def stored() -> StoredMessage | None:
