@@ -85,6 +85,7 @@ def observe(services: Services) -> None:
     metrics.watch_gauge(metrics.OPEN_PAGES, lambda: sum(1 for c in Client.instances.values()
                                                         if c.has_socket_connection))
     metrics.watch_gauge(metrics.LIVE_SESSIONS, lambda: len(services.sessions.sessions()))
+    metrics.watch_gauge(metrics.COORDINATOR_DEGRADED, lambda: float(bool(services.coordinator.state()["degraded"])))
     timer = LoopLagTimer()
     app.on_startup(timer.start)
     app.on_shutdown(timer.stop)

@@ -28,6 +28,7 @@ from galaxy_chat.core.history_restore import INTERRUPTED
 from galaxy_chat.core.reply_catch_up import StoredReply, rest_from_history
 from galaxy_chat.core.reply_streams import ALIVE, TURN, ReplyMirror, reply_key
 from galaxy_chat.core.turn import Listener, Turn
+from galaxy_chat.observability import metrics
 from galaxy_chat.store import StoredMessage
 from galaxy_chat.vocabulary.attachments import Attachment
 from galaxy_chat.vocabulary.event_json import decode
@@ -183,16 +184,20 @@ class LiveChats:
             async for record in records:
                 if record.get("type") == "interrupted":
                     log.warning("the replica writing a followed reply went away: shown as interrupted")
+                    metrics.REPLIES_FOLLOWED.labels("interrupted").inc()
                     yield Error(INTERRUPTED, kind="interrupted")
                     yield Done(Usage(), 0.0, None, 0, stopped=True)
                     return
                 if record.get("type") == CATCH_UP:
                     log.warning("Redis was away while a followed reply went on: its rest comes from the history")
+                    metrics.REPLIES_FOLLOWED.labels("caught_up").inc()
                     async for event in rest_from_history(stored, shown):
                         yield event
                     return
                 if (event := decode(record)) is not None:
                     shown.append(event)
+                    if isinstance(event, Done):
+                        metrics.REPLIES_FOLLOWED.labels("done").inc()
                     yield event
 
     async def aclose(self) -> None:

@@ -88,6 +88,9 @@ RATE_LIMITED = _counter("rate_limit_refusals_total", "Messages refused by MESSAG
 HISTORY_WRITES = _histogram("history_write_seconds", "Time one batch of history writes took.", (), FAST_BUCKETS)
 HISTORY_FAILURES = _counter("history_write_failures_total", "History write batches that failed (rows kept, retried).")
 HISTORY_HEALTHY = _gauge("history_store_healthy", "1 while the history store accepts writes, 0 while it does not.")
+COORDINATOR_DEGRADED = _gauge("coordinator_degraded", "1 while this replica cannot reach Redis (REDIS_URL), else 0.")
+REPLIES_FOLLOWED = _counter("replies_followed_total", "Replies shown here while another replica ran them, by how "
+                            "they ended (done, interrupted, caught_up).", ("outcome",))
 LOOP_LAG = _histogram("event_loop_lag_seconds", "How late the event loop ran a periodic timer.", (),
                       (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
 
