@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "chats"
 CATCH_UP = "catch_up"  # the stream has a gap (Redis was away): the rest comes from the history
 QUIET_S = 4.0  # a running reply writes at least every HEARTBEAT_S: this much silence asks whether it lives
-FIRST_RECORD_S = 3.0
-SAVED_WITHIN_S = 3.0  # a chat begun a moment ago on another replica may not be in the history yet
+# Both waits come before the page is built, which NiceGUI allows 3 s: normally neither waits at all.
+FIRST_RECORD_S = 1.0
+SAVED_WITHIN_S = 1.5  # a chat begun a moment ago on another replica may not be in the history yet (0.5 s flushes)
 
 
 def live_key(email: str) -> str:
@@ -118,11 +119,14 @@ class LiveChats:
     async def shown_here(self, email: str, session: ChatSession) -> None:
         """The person's chat is `session`, on this replica: say so to the others, and follow its reply if one
         runs elsewhere."""
-        await self.coordinator.remember(live_key(email), self._where(session), self.keep_s)
-        await self.coordinator.notify(CHANNEL, {"type": "attached", "email": email, "conversation": session.id,
-                                                "replica": REPLICA})
-        if not session.busy:
-            await self.follow(session)
+        try:
+            await self.coordinator.remember(live_key(email), self._where(session), self.keep_s)
+            await self.coordinator.notify(CHANNEL, {"type": "attached", "email": email, "conversation": session.id,
+                                                    "replica": REPLICA})
+            if not session.busy:
+                await self.follow(session)
+        except Exception:  # the chat still works here; only what the other replicas know of it is behind
+            log.exception("telling the other replicas that %s opened chat %s failed", email, session.id)
 
     async def follow(self, session: ChatSession) -> bool:
         """Show the reply of `session`'s chat that runs on another replica, if one does; True if it does."""
