@@ -273,9 +273,8 @@ class HistoryWriter:
                         raise
                     await self._write_singly(store, len(batch))  # one write is refused: find it, drop it
                     continue
-                for op in batch:
-                    self._ops.popleft()
-                    self._queued -= op.size()
+                for _ in batch:
+                    self._done(self._ops.popleft())
 
     async def _write_singly(self, store: SqlHistoryStore, count: int) -> None:
         for _ in range(count):
@@ -286,5 +285,9 @@ class HistoryWriter:
                 if is_transient(exc):
                     raise
                 log.warning("history writer dropped a %s it could not write: %s", type(op).__name__, exc)
-            self._ops.popleft()
-            self._queued -= op.size()
+            self._done(self._ops.popleft())
+
+    def _done(self, op: Op) -> None:
+        self._queued -= op.size()
+        if isinstance(op, Mark):  # after the count: whoever waits on it sees `pending` without these rows
+            op.resolve()

@@ -138,7 +138,7 @@ class Mark:
         return 0
 
     async def apply(self, _conn: AsyncConnection, _now: datetime) -> None:
-        return  # resolved once the transaction it was in has committed
+        return  # resolved by the writer once what came before it is written and counted off (Mark.resolve)
 
     def resolve(self) -> None:
         if not self.done.done():
@@ -161,13 +161,8 @@ async def write_batch(store: SqlHistoryStore, ops: Sequence[Op]) -> None:
                 run = []
             await op.apply(conn, now)
         await msg.append_many(conn, run, now=now)
-    for op in ops:
-        if isinstance(op, Mark):
-            op.resolve()
 
 
 async def write_one(store: SqlHistoryStore, op: Op) -> None:
     async with store.write() as conn:
         await op.apply(conn, datetime.now(UTC))
-    if isinstance(op, Mark):
-        op.resolve()
