@@ -26,7 +26,7 @@ from galaxy_chat.core.loop_load import LOAD, LoopLoad
 
 FRAME_S = 0.016
 MAX_S = 0.1
-BUSY_SHARE = 0.5  # of one core: past this the updates' interval widens (the rest: reads, sockets, new pages)
+BUSY_SHARE = 0.7  # of one core: past this the updates' interval widens (the rest: reads, sockets, new pages)
 MIN_BUDGET = 50.0  # updates per second the process keeps however busy (MAX_S bounds the interval anyway)
 MAX_STEP = 2.0  # the budget changes at most by this factor per window
 SLACK_S = 0.004
