@@ -36,6 +36,8 @@ def hot_spots(raw: Path) -> list[tuple[str, float]]:
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():  # a stack py-spy could not end cleanly (the process moved on mid-sample)
+            continue
         files = [frame_file(frame) for frame in reversed(stack.split(";"))]
         total += int(count)
         area = next((label for file in files for prefix, label in AREAS if prefix in file), "other")
