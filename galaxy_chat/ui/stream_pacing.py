@@ -3,12 +3,12 @@
 At most once per frame (16 ms) per reply, so text is painted as it arrives, as long as the process has CPU to
 spare. The process-wide budget of updates per second follows what updates measurably cost: each window
 (core/loop_load.py) the budget in force is scaled by BUSY_SHARE over the share of its core the process used,
-or by how late the loop ran streaming's timers against LATE_S if that is worse (at most MAX_STEP up or down
-per window). So the process settles at about BUSY_SHARE busy, its timers on time, and leaves the rest for
-reading the models' streams, sockets and new pages; with less work than that, every reply updates every
-frame. As more replies stream, or the process is busy with other work, a reply's interval widens to its
-share of that budget, capped at MAX_S. And a reply whose open tail is dear to
-render waits RENDER_SHARE times its render time, so one huge open block cannot take over the process.
+or by how late the loop ran its probe timer against LATE_S if that is worse (at most MAX_STEP up or down per
+window). So the process settles at about BUSY_SHARE busy, its timers on time, and leaves the rest for reading
+the models' streams, sockets and new pages; with less work than that, every reply updates every frame. As
+more replies stream, or the process is busy with other work, a reply's interval widens to its share of that
+budget, capped at MAX_S. And a reply whose open tail is dear to render waits RENDER_SHARE times its render
+time, so one huge open block cannot take over the process.
 
 Tokens come at a steady beat, and the interval often ends just as the next one is due: text that has to wait
 goes out SLACK_S after the interval, and a token arriving from SLACK_S before the interval's end goes out at
