@@ -7,6 +7,7 @@ middleware between tests and re-run the main file.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -117,10 +118,19 @@ def run_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def freeze_startup_heap() -> None:
+    """What exists once the app has started (modules, configuration, services) lives as long as the process:
+    it is moved out of the garbage collector's sight, so a full collection, which stalls every stream while it
+    runs, looks only at what came later (pages, sessions). Before, one took 100-200 ms with 10-30 tabs open."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(settings: Settings, models: LoadedModels | None = None, policy: Policy | None = None) -> None:
     """Build the app and run it in this process until SIGINT/SIGTERM."""
     services = build_app(settings, models, policy)
     app.on_startup(lambda: drain_on_sigterm(services))  # uvicorn has installed its signal handlers by then
+    app.on_startup(freeze_startup_heap)  # last: after the services have started
     ui.run(**run_options(settings))
 
 

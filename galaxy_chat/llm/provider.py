@@ -34,11 +34,18 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def create_http_client() -> httpx.AsyncClient:
+# A streaming reply holds a connection from its first token to its last, so this is the most replies (and
+# health checks) talking to models at once in one process; one more waits for a free connection. Well above
+# what one replica streams at once (docs/capacity.md); connections of a burst stay open for the next replies
+# (keep-alive, closed after 5 s unused).
+MAX_CONNECTIONS = 1000
+
+
+def create_http_client(max_connections: int = MAX_CONNECTIONS) -> httpx.AsyncClient:
     """One pooled client for every model; the read timeout is set per request from the model's timeout_s."""
     return httpx.AsyncClient(
         verify=tls_context(),
         timeout=httpx.Timeout(120.0, connect=CONNECT_TIMEOUT_S),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=40),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         follow_redirects=False,
     )

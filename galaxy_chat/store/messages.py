@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, case, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
@@ -69,6 +70,19 @@ async def insert_conversation(conn: AsyncConnection, owner: str, conversation_id
         id=conversation_id, owner=owner, title=title, models=json.dumps(list(models)), tools=json.dumps(list(tools)),
         data_sources=json.dumps(list(data_sources)), created_at=now, updated_at=now, pinned=False))
     await index_title(conn, owner, conversation_id, title)
+
+
+async def create_conversation(conn: AsyncConnection, owner: str, conversation_id: str, *, title: str,
+                              models: Sequence[str], tools: Sequence[str], data_sources: Sequence[str],
+                              now: datetime) -> None:
+    existing = (await conn.execute(select(conversations.c.owner).where(
+        conversations.c.id == conversation_id))).first()
+    if existing is not None:
+        if existing[0] != owner:
+            raise ValueError("that conversation id is taken")
+        return  # a retry of a write that had gone through
+    await insert_conversation(conn, owner, conversation_id, title=title, models=models, tools=tools,
+                              data_sources=data_sources, now=now)
 
 
 async def append_message(conn: AsyncConnection, owner: str, conversation_id: str, role: str, *, model: str,
@@ -136,6 +150,42 @@ async def append_parts(conn: AsyncConnection, owner: str, message_id: str, recor
     await conn.execute(insert_ignoring_duplicates(conn, parts), [
         {"message_id": message_id, "seq": seq + i, "type": str(record.get("type", "")), "data": encode_part(record)}
         for i, record in enumerate(records)])
+
+
+@dataclass
+class PartsAppend:
+    """One reply's parts for append_many (first_seq: the first part's sequence number)."""
+
+    owner: str
+    message_id: str
+    records: Sequence[Part]
+    first_seq: int
+    lease_s: float
+
+
+async def append_many(conn: AsyncConnection, appends: Sequence[PartsAppend], *, now: datetime) -> None:
+    """append_parts for many replies in three statements, however many replies: what a flush of every reply
+    streaming costs. Raises NotFound (and writes nothing, being in the caller's transaction) if any message is
+    not its owner's or its chat was deleted; the caller then appends them one by one."""
+    if not appends:
+        return
+    owned = select(messages.c.id).join(conversations, conversations.c.id == messages.c.conversation_id).where(
+        tuple_(messages.c.id, conversations.c.owner).in_({(a.message_id, a.owner) for a in appends}),
+        conversations.c.deleted_at.is_(None))
+    found = set((await conn.execute(owned)).scalars())
+    if missing := {a.message_id for a in appends} - found:
+        raise NotFound(f"no message {sorted(missing)[0]}")
+    mid = bindparam("mid", type_=messages.c.id.type)
+    until = case((conversations.c.writing_message == mid, bindparam("until", type_=conversations.c.writing_until.type)),
+                 else_=conversations.c.writing_until)
+    owning = select(messages.c.conversation_id).where(messages.c.id == mid).scalar_subquery()
+    await conn.execute(update(conversations).where(conversations.c.id == owning).values(
+        updated_at=bindparam("now", type_=conversations.c.updated_at.type), writing_until=until),
+        [{"mid": a.message_id, "now": now, "until": now + timedelta(seconds=a.lease_s)} for a in appends])
+    rows = [{"message_id": a.message_id, "seq": a.first_seq + i, "type": str(record.get("type", "")),
+             "data": encode_part(record)} for a in appends for i, record in enumerate(a.records)]
+    if rows:
+        await conn.execute(insert_ignoring_duplicates(conn, parts), rows)
 
 
 async def finish_message(conn: AsyncConnection, owner: str, message_id: str, terminal: Part, *, seq: int | None,

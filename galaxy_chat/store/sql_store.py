@@ -78,16 +78,10 @@ class SqlHistoryStore:
         self, owner: str, *, conversation_id: str | None = None, title: str = "", models: Sequence[str] = (),
         tools: Sequence[str] = (), data_sources: Sequence[str] = (), now: datetime | None = None,
     ) -> str:
-        conversation_id, now = conversation_id or new_conversation_id(), now_or(now)
+        conversation_id = conversation_id or new_conversation_id()
         async with self.write() as conn:
-            existing = (await conn.execute(select(conversations.c.owner).where(
-                conversations.c.id == conversation_id))).first()
-            if existing is not None:
-                if existing[0] != owner:
-                    raise ValueError("that conversation id is taken")
-                return conversation_id  # a retry of a write that had gone through
-            await msg.insert_conversation(conn, owner, conversation_id, title=title, models=models, tools=tools,
-                                          data_sources=data_sources, now=now)
+            await msg.create_conversation(conn, owner, conversation_id, title=title, models=models, tools=tools,
+                                          data_sources=data_sources, now=now_or(now))
         return conversation_id
 
     async def append_message(

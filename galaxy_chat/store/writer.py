@@ -12,13 +12,13 @@
 
 Every method above returns at once: it appends to a thread-safe deque. One background thread runs its own
 asyncio loop with its own engine, so neither SQL work nor SQLAlchemy's CPU lands on the chat's loop. Every
-FLUSH_S it gathers the streamed text into one part per reply and writes everything in order, one store
-call at a time. When a write fails because the database is away, the rows stay in memory (bounded by
-`max_pending`; past that, new rows are dropped with a log line), `healthy` turns False and
-`on_health_change(False)` is called on the loop that started the writer; the writer retries with back-off
-and, once a write succeeds, writes the rest by itself and reports True. A reply being written holds a lease
-on its conversation that the writer renews; if the process dies, the lease lapses and the reply reads as
-interrupted, with its text up to the last flush.
+FLUSH_S it gathers the streamed text into one part per reply and writes everything in order, in one
+transaction for all replies (writer_ops.write_batch). When a write fails because the database is away,
+the rows stay in memory (bounded by `max_pending`; past that, new rows are dropped with a log line),
+`healthy` turns False and `on_health_change(False)` is called on the loop that started the writer; the
+writer retries with back-off and, once a write succeeds, writes the rest by itself and reports True. A
+reply being written holds a lease on its conversation that the writer renews; if the process dies, the
+lease lapses and the reply reads as interrupted, with its text up to the last flush.
 """
 
 from __future__ import annotations
@@ -26,19 +26,20 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import itertools
 import logging
 import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from galaxy_chat.observability import metrics
 from galaxy_chat.store.migrate import open_store
+from galaxy_chat.store.sql_store import SqlHistoryStore
 from galaxy_chat.store.threads import new_message_id, text_part
-from galaxy_chat.store.types import TEXT, HistoryStore
 from galaxy_chat.store.writer_ops import (
     AppendMessage,
     AppendParts,
@@ -47,43 +48,18 @@ from galaxy_chat.store.writer_ops import (
     Mark,
     Op,
     is_transient,
+    write_batch,
+    write_one,
 )
+from galaxy_chat.store.writer_reply import OPENED, RENEW, Reply
 
 log = logging.getLogger(__name__)
 
 FLUSH_S = 0.5  # streamed text reaches the database within about this long (the promise is 1 s)
 LEASE_S = 10.0  # a reply whose writer died reads as interrupted this long after its last write
 RETRY_MAX_S = 5.0
-TRANSIENT_TYPES = frozenset({"status"})  # "still working" updates: not kept, they only renew the lease
-StoreOpener = Callable[[], Any]  # -> awaitable HistoryStore, called on the writer's own loop
-OPENED, RENEW = object(), object()  # markers queued with a reply
-
-
-class Reply:
-    """The assistant message being streamed. Call its methods from the chat's event loop."""
-
-    def __init__(self, writer: HistoryWriter, owner: str, message_id: str) -> None:
-        self.id = message_id
-        self.owner = owner
-        self._items = writer._items
-        self._writer = writer
-        self.next_seq = 0  # touched by the writer thread only
-        self.renewed = time.monotonic()
-
-    def text(self, piece: str) -> None:
-        self._items.append((self, piece))
-
-    def part(self, record: Mapping[str, Any]) -> None:
-        kind = record.get("type")
-        if kind == TEXT and isinstance(record.get("text"), str):
-            self.text(record["text"])
-        elif kind in TRANSIENT_TYPES:
-            self._writer._send((self, RENEW))
-        else:
-            self._writer._send((self, dict(record)))
-
-    def finish(self, terminal: Mapping[str, Any]) -> None:
-        self._writer._send((self, Finish(self.owner, self.id, dict(terminal), -1)))
+BATCH_OPS = 1000  # writes per transaction at most (a tick of 200 replies streaming is about 200)
+StoreOpener = Callable[[], Any]  # -> awaitable SqlHistoryStore, called on the writer's own loop
 
 
 class HistoryWriter:
@@ -255,7 +231,7 @@ class HistoryWriter:
         """The writer thread's loop: every flush_s (or when woken) drain, then write the ops in order."""
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
         self._started.set()
-        store: HistoryStore | None = None
+        store: SqlHistoryStore | None = None
         backoff, retry_at, stop_at = self.flush_s, 0.0, None
         while True:
             with contextlib.suppress(TimeoutError):
@@ -286,15 +262,32 @@ class HistoryWriter:
         if store is not None:
             await store.close()
 
-    async def _write(self, store: HistoryStore) -> None:
+    async def _write(self, store: SqlHistoryStore) -> None:
         with metrics.timed(metrics.HISTORY_WRITES, bool(self._ops)):  # idle flushes are not writes
             while self._ops:
-                op = self._ops[0]
+                batch = list(itertools.islice(self._ops, BATCH_OPS))
                 try:
-                    await op.run(store)
+                    await write_batch(store, batch)
                 except Exception as exc:
                     if is_transient(exc):
                         raise
-                    log.warning("history writer dropped a %s it could not write: %s", type(op).__name__, exc)
-                self._ops.popleft()
-                self._queued -= op.size()
+                    await self._write_singly(store, len(batch))  # one write is refused: find it, drop it
+                    continue
+                for _ in batch:
+                    self._done(self._ops.popleft())
+
+    async def _write_singly(self, store: SqlHistoryStore, count: int) -> None:
+        for _ in range(count):
+            op = self._ops[0]
+            try:
+                await write_one(store, op)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.warning("history writer dropped a %s it could not write: %s", type(op).__name__, exc)
+            self._done(self._ops.popleft())
+
+    def _done(self, op: Op) -> None:
+        self._queued -= op.size()
+        if isinstance(op, Mark):  # after the count: whoever waits on it sees `pending` without these rows
+            op.resolve()

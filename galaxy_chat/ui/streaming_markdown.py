@@ -3,7 +3,7 @@
 Finished blocks are rendered once; only the open tail is rendered again, and only the changed end of it
 goes over the WebSocket (a `gc_text` message, see stream_text.js). So the bytes sent grow linearly with the
 reply's length. Updates are paced (stream_pacing.py): the first token goes out at once, later ones at most
-once per interval, which widens as more replies stream at once and as the open tail gets dearer to render.
+once per interval, which widens as the process gets busy and as the open tail gets dearer to render.
 """
 
 from __future__ import annotations

@@ -152,3 +152,31 @@ async def test_rows_waiting_for_the_database_are_bounded_and_drops_are_logged(ca
     assert any("DROPPED" in record.getMessage() for record in caplog.records)
     assert any("keeping" in record.getMessage() for record in caplog.records)
     assert not await writer.aclose(timeout=0.3)
+
+
+async def test_replies_streaming_together_are_all_written_and_a_deleted_chat_does_not_stop_the_others(
+        store: SqlHistoryStore, database_url: str, data_dir: Path) -> None:
+    writer = HistoryWriter(database_url, data_dir)
+    writer.start()
+    people = [f"p{i}@example.com" for i in range(30)]
+    chats = [writer.conversation_created(person) for person in people]
+    replies = [writer.reply_started(person, cid, model="m") for person, cid in zip(people, chats, strict=True)]
+    for step in range(5):
+        for i, reply in enumerate(replies):
+            reply.text(f"r{i}s{step} ")
+    assert await writer.flush()
+    assert await store.delete_conversation(people[7], chats[7])  # while its reply streams
+    for reply in replies:
+        reply.text("end")
+        reply.part({"type": "tool_call_started", "call_id": "c1", "name": "sql", "arguments": "{}"})
+        reply.finish(DONE)
+    assert await writer.flush() and writer.healthy and writer.pending == 0
+    for i, (person, cid) in enumerate(zip(people, chats, strict=True)):
+        view = await store.load_conversation(person, cid)
+        if i == 7:
+            assert view is None
+            continue
+        answer = view.messages[-1]
+        assert answer.text == "".join(f"r{i}s{step} " for step in range(5)) + "end"
+        assert answer.status == MessageStatus.DONE and answer.parts[-2]["type"] == "tool_call_started"
+    assert await writer.aclose()

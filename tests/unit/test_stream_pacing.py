@@ -2,7 +2,7 @@
 
 `play` follows the rule StreamingMarkdown.append applies to each token: update now when the pacer says 0,
 otherwise book one timer for the reply (a token arriving meanwhile goes with it, or earlier if the pacer
-then says 0).
+then says 0). The process's CPU clock is simulated too: each token and each update cost what the test says.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import random
 
-from galaxy_chat.ui.stream_pacing import FRAME_S, RENDER_SHARE, SLACK_S, UPDATES_PER_S, Pacer
+from galaxy_chat.core.loop_load import WINDOW_S, LoopLoad
+from galaxy_chat.ui.stream_pacing import BUSY_SHARE, FRAME_S, MAX_S, RENDER_SHARE, SLACK_S, Pacer
 
 
 class Clock:
@@ -21,10 +22,21 @@ class Clock:
         return self.now
 
 
-def play(arrivals: list[tuple[float, int]], render_s: float = 0.0) -> tuple[list[float], list[tuple[float, int]]]:
+class Cpu:
+    """The process's CPU seconds: what its tokens and updates cost."""
+
+    def __init__(self) -> None:
+        self.used = 0.0
+
+    def __call__(self) -> float:
+        return self.used
+
+
+def play(arrivals: list[tuple[float, int]], render_s: float = 0.0, token_cost: float = 0.0,
+         update_cost: float = 0.0) -> tuple[list[float], list[tuple[float, int]]]:
     """Every token's wait (s) and every update (time, reply) for tokens arriving at (time, reply)."""
-    clock = Clock()
-    pacer = Pacer(clock)
+    clock, cpu = Clock(), Cpu()
+    pacer = Pacer(clock, LoopLoad(clock, cpu))
     last: dict[int, float] = {}
     timers: dict[int, float] = {}
     waiting: dict[int, list[float]] = {}
@@ -32,6 +44,7 @@ def play(arrivals: list[tuple[float, int]], render_s: float = 0.0) -> tuple[list
     updates: list[tuple[float, int]] = []
 
     def update(at: float, reply: int) -> None:
+        cpu.used += update_cost
         waits.extend(at - came for came in waiting.pop(reply, []))
         timers.pop(reply, None)
         last[reply] = at
@@ -41,6 +54,7 @@ def play(arrivals: list[tuple[float, int]], render_s: float = 0.0) -> tuple[list
         for due, other in sorted((due, other) for other, due in timers.items() if due <= at):
             update(due, other)
         clock.now = at
+        cpu.used += token_cost
         waiting.setdefault(reply, []).append(at)
         delay = pacer.delay(reply, last.get(reply, -1.0), render_s)
         if delay <= 0:
@@ -69,15 +83,45 @@ def test_one_reply_at_50_tokens_a_second_shows_every_token_as_it_comes() -> None
     assert len(updates) == 300
 
 
-def test_five_replies_at_once_keep_the_update_budget_and_no_token_waits_a_whole_interval() -> None:
-    # Five replies, a token every 20 ms each, arriving at the same moments (give or take 3 ms): the interval
-    # is 40 ms, so every other token waits for the next. None may miss that update by a hair and wait a
-    # whole interval (40 ms) for the one after.
-    waits, updates = play(steady(5, 300, 0.02, jitter_s=0.003))
-    assert max(waits) <= 0.02 + SLACK_S + 0.003
-    seconds = 300 * 0.02
-    assert len(updates) / seconds <= UPDATES_PER_S * 1.05
-    assert sorted(waits)[len(waits) // 2] <= 0.02
+def busy_share(updates: list[tuple[float, int]], arrivals: list[tuple[float, int]], token_cost: float,
+               update_cost: float, after_s: float) -> float:
+    """The share of a core the simulated process used from `after_s` into the replies to their end."""
+    start = min(at for at, _ in arrivals) + after_s
+    end = max(at for at, _ in arrivals)
+    used = token_cost * sum(start <= at <= end for at, _ in arrivals)
+    used += update_cost * sum(start <= at <= end for at, _ in updates)
+    return used / (end - start)
+
+
+def test_with_cpu_to_spare_every_reply_updates_every_frame() -> None:
+    # Forty replies at 50 tokens/s, on a process that spends a third of its core on them: no reply waits.
+    arrivals = steady(40, 300, 0.02, jitter_s=0.002)
+    waits, updates = play(arrivals, token_cost=50e-6, update_cost=100e-6)
+    assert len(updates) == len(arrivals)
+    assert max(waits) == 0
+
+
+def test_a_busy_process_widens_the_interval_until_it_has_cpu_to_spare_again() -> None:
+    # The same forty replies, where an update costs 500 us: updating at every token would need 1.1 cores.
+    arrivals = steady(40, 300, 0.02, jitter_s=0.002)
+    token_cost, update_cost = 50e-6, 500e-6
+    waits, updates = play(arrivals, token_cost=token_cost, update_cost=update_cost)
+    assert busy_share(updates, arrivals, token_cost, update_cost, after_s=8 * WINDOW_S) <= BUSY_SHARE + 0.1
+    assert len(updates) < len(arrivals) * 0.8
+    assert max(waits) <= MAX_S + SLACK_S + 1e-9
+    # ... and no more than it must: the process is not left idle either.
+    assert busy_share(updates, arrivals, token_cost, update_cost, after_s=8 * WINDOW_S) >= BUSY_SHARE - 0.2
+
+
+def test_replies_waiting_their_turn_do_not_miss_an_update_by_a_hair() -> None:
+    # A busy process where the interval settles around two tokens: every other token waits for the next
+    # update. None may miss that update by a hair and wait a whole interval for the one after.
+    arrivals = steady(10, 300, 0.02, jitter_s=0.003)
+    waits, updates = play(arrivals, token_cost=20e-6, update_cost=2.5e-3)
+    interval = 10 * 300 * 0.02 / len(updates)
+    assert 0.025 < interval < 0.08
+    late = sorted(waits)[int(len(waits) * 0.99)]
+    assert late <= interval + SLACK_S + 0.003
 
 
 def test_a_reply_at_full_speed_is_sent_in_batches_about_a_frame_apart() -> None:
