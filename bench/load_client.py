@@ -169,9 +169,10 @@ async def run(args: argparse.Namespace, app: App, model: Model) -> None:
         if levels := [int(n) for n in args.streams.split(",") if n]:
             await load.ladder(levels, args.tokens)
             print("  (target >= 200 on one core)")
-        if args.tabs:
+        counts = [min(int(n), MAX_TABS) for n in args.tabs.split(",") if int(n) > 0]  # --tabs 0: streaming only
+        if counts:
             print("idle tabs (connected, each a person):")
-            for count, rss, per_tab in await load.idle([min(int(n), MAX_TABS) for n in args.tabs.split(",")]):
+            for count, rss, per_tab in await load.idle(counts):
                 print(f"  {count:5d} tabs: app RSS {rss:7.1f} MB, {per_tab:.3f} MB per tab (target <= 0.3)")
             print(f"  pages that took over 3 s to build (500, opened again): {load.page_timeouts}")
     finally:

@@ -244,7 +244,9 @@ class RedisCoordinator:
         async def remote() -> None:
             async with self.client.pipeline(transaction=False) as pipe:
                 for conversation, record in entries:
-                    self._append(pipe, conversation, record)
+                    self._append(pipe, conversation, record, expire=False)
+                for conversation in {conversation for conversation, _ in entries}:  # once per stream
+                    pipe.expire(f"{self.prefix}reply:{conversation}", int(STREAM_TTL_S))
                 await pipe.execute()
 
         def local() -> None:
@@ -253,10 +255,11 @@ class RedisCoordinator:
 
         await self._shared(remote, local)
 
-    def _append(self, pipe: Pipeline, conversation: str, record: Record) -> None:
+    def _append(self, pipe: Pipeline, conversation: str, record: Record, expire: bool = True) -> None:
         key = f"{self.prefix}reply:{conversation}"
         pipe.xadd(key, {"r": json.dumps(record)}, maxlen=STREAM_MAXLEN, approximate=True)
-        pipe.expire(key, int(STREAM_TTL_S))
+        if expire:
+            pipe.expire(key, int(STREAM_TTL_S))
 
     async def follow(self, conversation: str, from_id: str = "0",
                      idle_s: float = 60.0) -> AsyncIterator[tuple[str, Record]]:

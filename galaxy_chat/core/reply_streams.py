@@ -3,9 +3,9 @@
 runs, where that stream is. Used only with a shared coordinator (REDIS_URL).
 
 A stream starts with the turn (its text and its place in the history), then every event's record from the
-one codec, then `done`. Records of all replies are sent together every BEAT_S in one round trip, the text of
-one reply's consecutive deltas joined. While a reply runs its `reply:` key is renewed and an `alive` record
-written every HEARTBEAT_S, so a follower tells a slow model from a replica that died.
+one codec, then `done`. Records of all replies are sent together every BEAT_S in one round trip, a reply's
+text since its last other record joined into one. While a reply runs its `reply:` key is renewed and an
+`alive` record written every HEARTBEAT_S, so a follower tells a slow model from a replica that died.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from galaxy_chat.coord import Coordinator, Record
 from galaxy_chat.coord.holder import REPLICA
 from galaxy_chat.core.turn import Turn
 from galaxy_chat.vocabulary.event_json import encode
-from galaxy_chat.vocabulary.events import Done, Event
+from galaxy_chat.vocabulary.events import Done, Event, TextDelta
 
 log = logging.getLogger(__name__)
 
-BEAT_S = 0.02
+BEAT_S = 0.05  # a follower elsewhere is this much behind at most; the replica's own tabs are not
 HEARTBEAT_S = 1.5
 REPLY_KEY_TTL_S = 5.0  # a replica that died mid-reply: its `reply:` key is gone within this
 TURN, ALIVE = "reply_turn", "reply_alive"  # a stream's own records beside the events' (no event has these types)
@@ -50,15 +50,21 @@ class StreamBatcher:
     def __init__(self, coordinator: Coordinator) -> None:
         self.coordinator = coordinator
         self._pending: list[tuple[str, Record]] = []
+        self._text_at: dict[str, int] = {}  # stream -> where its text record still open for more text is queued
         self._after: list[Callable[[], Awaitable[None]]] = []
         self._task: asyncio.Task[None] | None = None
 
     def add(self, stream: str, record: Record, then: Callable[[], Awaitable[None]] | None = None) -> None:
         """Queue `record`; `then()` runs once it (and everything before it) was sent."""
-        last = self._pending[-1] if self._pending else None
-        if last is not None and last[0] == stream and last[1]["type"] == TEXT and record["type"] == TEXT:
-            self._pending[-1] = (stream, {"type": TEXT, "text": last[1]["text"] + record["text"]})
+        at = self._text_at.get(stream) if record["type"] == TEXT else None
+        if at is not None:  # the reply's text since its last other record: one record
+            queued = self._pending[at]
+            self._pending[at] = (stream, {"type": TEXT, "text": queued[1]["text"] + record["text"]})
         else:
+            if record["type"] == TEXT:
+                self._text_at[stream] = len(self._pending)
+            else:
+                self._text_at.pop(stream, None)
             self._pending.append((stream, record))
         if then is not None:
             self._after.append(then)
@@ -68,7 +74,7 @@ class StreamBatcher:
     async def _send_all(self) -> None:
         while self._pending or self._after:
             await asyncio.sleep(BEAT_S)  # gather a beat of every reply's records
-            batch, self._pending = self._pending, []
+            batch, self._pending, self._text_at = self._pending, [], {}
             after, self._after = self._after, []
             try:
                 if batch:
@@ -103,7 +109,8 @@ class ReplyMirror:
             if event is None:
                 self.started(conversation_id, turn)
             elif (running := self._running.get(turn.id)) is not None:
-                self.batcher.add(running[0], encode(event), self._ended(conversation_id, turn.id)
+                record = {"type": TEXT, "text": event.text} if type(event) is TextDelta else encode(event)  # hot path
+                self.batcher.add(running[0], record, self._ended(conversation_id, turn.id)
                                  if isinstance(event, Done) else None)
                 if isinstance(event, Done):
                     del self._running[turn.id]

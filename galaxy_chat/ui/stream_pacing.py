@@ -1,7 +1,9 @@
 """When a streaming reply next updates the page.
 
-At most once per frame (16 ms) per reply, so text is painted as it arrives, as long as the process has CPU to
-spare. The process-wide budget of updates per second follows what updates measurably cost: each window
+At most once per frame (16 ms) per reply, so text is painted as it arrives. With CPU to spare, replies share
+CALM_UPDATES_PER_S updates a second but are never more than CALM_S apart: enough for a token lag within 50 ms,
+and no more of the server's and the browser's work than that (one browser showing many replies paints them
+all). The process-wide budget of updates per second follows what updates measurably cost: each window
 (core/loop_load.py) the budget in force is scaled by BUSY_SHARE over the share of its core the process used,
 or by how late the loop ran its probe timer against LATE_S if that is worse (at most MAX_STEP up or down per
 window). So the process settles at about BUSY_SHARE busy, its timers on time, and leaves the rest for reading
@@ -25,6 +27,8 @@ from collections.abc import Callable
 from galaxy_chat.core.loop_load import LOAD, LoopLoad
 
 FRAME_S = 0.016
+CALM_S = 0.035  # with CPU to spare: never wider, which keeps the token lag within 50 ms (p95)
+CALM_UPDATES_PER_S = 125  # with CPU to spare, replies share this many updates a second, up to CALM_S apart
 MAX_S = 0.1
 BUSY_SHARE = 0.7  # of one core: past this the updates' interval widens (the rest: reads, sockets, new pages)
 MIN_BUDGET = 50.0  # updates per second the process keeps however busy (MAX_S bounds the interval anyway)
@@ -52,7 +56,8 @@ class Pacer:
             self.seen = {key: at for key, at in self.seen.items() if now - at < ACTIVE_WITHIN_S}
             self.counted_at = now
         self._retune(now)
-        shared = min(MAX_S, max(FRAME_S + SLACK_S, len(self.seen) / self.budget))
+        calm = min(CALM_S, len(self.seen) / CALM_UPDATES_PER_S)  # what the lag target needs, no more
+        shared = min(MAX_S, max(FRAME_S + SLACK_S, calm, len(self.seen) / self.budget))
         interval = max(shared, RENDER_SHARE * render_s)
         since = now - last_update
         return 0.0 if since >= interval - SLACK_S else interval + SLACK_S - since

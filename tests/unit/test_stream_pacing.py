@@ -11,7 +11,16 @@ import itertools
 import random
 
 from galaxy_chat.core.loop_load import WINDOW_S, LoopLoad
-from galaxy_chat.ui.stream_pacing import BUSY_SHARE, FRAME_S, MAX_S, RENDER_SHARE, SLACK_S, Pacer
+from galaxy_chat.ui.stream_pacing import (
+    BUSY_SHARE,
+    CALM_S,
+    CALM_UPDATES_PER_S,
+    FRAME_S,
+    MAX_S,
+    RENDER_SHARE,
+    SLACK_S,
+    Pacer,
+)
 
 
 class Clock:
@@ -93,12 +102,19 @@ def busy_share(updates: list[tuple[float, int]], arrivals: list[tuple[float, int
     return used / (end - start)
 
 
-def test_with_cpu_to_spare_every_reply_updates_every_frame() -> None:
-    # Forty replies at 50 tokens/s, on a process that spends a third of its core on them: no reply waits.
-    arrivals = steady(40, 300, 0.02, jitter_s=0.002)
-    waits, updates = play(arrivals, token_cost=50e-6, update_cost=100e-6)
-    assert len(updates) == len(arrivals)
-    assert max(waits) == 0
+def test_with_cpu_to_spare_few_replies_update_every_frame_and_many_share_updates_within_the_lag_target() -> None:
+    # Two replies at 50 tokens/s on a process with CPU to spare: every token is its own update.
+    two = steady(2, 300, 0.02, jitter_s=0.002)
+    waits, updates = play(two, token_cost=50e-6, update_cost=100e-6)
+    assert len(updates) == len(two) and max(waits) == 0
+    # Forty replies, a third of the core: each token waits at most CALM_S (the lag target holds), and the
+    # replies share about CALM_UPDATES_PER_S updates a second no more often than that interval allows.
+    forty = steady(40, 300, 0.02, jitter_s=0.002)
+    waits, updates = play(forty, token_cost=50e-6, update_cost=100e-6)
+    assert max(waits) <= CALM_S + SLACK_S + 1e-9
+    per_s = len(updates) / (300 * 0.02)
+    assert 40 / (CALM_S + 2 * SLACK_S + 0.02) <= per_s <= 40 / CALM_S + 1
+    assert per_s >= CALM_UPDATES_PER_S
 
 
 def test_a_busy_process_widens_the_interval_until_it_has_cpu_to_spare_again() -> None:
