@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,15 @@ class Cluster:
         self.proxy = HAProxy({name: app.port for name, app in self.replicas.items()})
 
     def __enter__(self) -> Cluster:
-        for app in self.replicas.values():
-            app.start()
-        self.proxy.start()
+        with ThreadPoolExecutor(len(self.replicas)) as pool:  # side by side: each start waits for its /health
+            starting = [pool.submit(app.start) for app in self.replicas.values()]
+        try:
+            for started in starting:
+                started.result()
+            self.proxy.start()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *_: object) -> None:
