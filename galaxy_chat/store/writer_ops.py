@@ -29,8 +29,18 @@ TRANSIENT = (OperationalError, InterfaceError, OSError, asyncio.TimeoutError, Da
              DatabaseUnreadable)
 
 
+# PostgreSQL's SQLSTATEs that mean "not now" rather than "never": connection exceptions (08), insufficient
+# resources (53), operator intervention (57: shutting down, "the database system is starting up"), and
+# serialization failures and deadlocks (40001, 40P01). Such a write is kept and retried, never dropped.
+RETRY_SQLSTATE_CLASSES = ("08", "53", "57")
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+
+
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    if isinstance(exc, TRANSIENT) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return True
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(exc, "sqlstate", None)
+    return isinstance(state, str) and (state[:2] in RETRY_SQLSTATE_CLASSES or state in RETRY_SQLSTATES)
 
 
 @dataclass
