@@ -28,6 +28,14 @@ def redis_server() -> Iterator[RedisServer]:
     server.cleanup()
 
 
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own: it is killed and started again."""
+    server = redis_or_skip().start()
+    yield server
+    server.cleanup()
+
+
 @pytest.fixture(params=["local", "redis"])
 async def replicas(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Coordinator, Coordinator]]:
     """Two replicas' coordinators: the in-process one is one replica's (the same object twice); the Redis

@@ -17,26 +17,19 @@ from galaxy_chat.testing.postgres import PostgresServer
 from galaxy_chat.testing.redis_server import RedisServer
 from tests.browser_helpers import needs_chromium, scripted_model, send_and_wait
 from tests.coord.cluster import Cluster, browser, haproxy_or_skip, reply_words, served_by, wait_until
-from tests.coord.conftest import redis_or_skip
 from tests.coord.test_scale_out import PER_S, WORDS, counting_reply
 
 pytestmark = [*needs_chromium, pytest.mark.timeout(240)]
 
 
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    server = redis_or_skip().start()
-    yield server
-    server.cleanup()
-
 
 @pytest.fixture
-def cluster(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, redis: RedisServer) -> Iterator[
+def cluster(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, own_redis: RedisServer) -> Iterator[
         tuple[Cluster, ThreadedServer]]:
     haproxy_or_skip()
     postgres.reset()
     workdir = tmp_path_factory.mktemp("chaos")
-    with scripted_model(workdir) as (llm, env), Cluster(workdir, redis, postgres, env) as running:
+    with scripted_model(workdir) as (llm, env), Cluster(workdir, own_redis, postgres, env) as running:
         yield running, llm
 
 
@@ -96,7 +89,7 @@ def retry_until_accepted(page: Any, seen: str, timeout_s: float = 30.0) -> None:
 
 
 def test_redis_restarted_mid_reply_loses_nothing_and_locks_and_limits_recover(
-        cluster: tuple[Cluster, ThreadedServer], redis: RedisServer) -> None:
+        cluster: tuple[Cluster, ThreadedServer], own_redis: RedisServer) -> None:
     """Ann's tab stays on the replica running her reply; Bob's reply runs on a and is followed from b, so
     what a was writing while Redis was away reaches b from the history."""
     running, llm = cluster
@@ -113,11 +106,11 @@ def test_redis_restarted_mid_reply_loses_nothing_and_locks_and_limits_recover(
         start_counting(bob_on_a, "Count for me through it", "b0005")
         bob = tab(running.url, replica="b", email="bob@example.com")  # follows Bob's reply running on a
         bob.get_by_text("b0010", exact=False).wait_for(timeout=10_000)
-        redis.stop()
+        own_redis.stop()
         wait_until(lambda: degraded() == "redis", what="degraded: redis")
         assert httpx.get(f"{a.url}/ready", timeout=5).status_code == 200  # still serving its own
         time.sleep(1.0)
-        redis.start()
+        own_redis.start()
         wait_until(lambda: degraded() is None, what="Redis shared again")
         for page, prefix in ((ann, "w"), (bob, "b")):
             page.get_by_text(f"{prefix}0199", exact=False).wait_for(timeout=20_000)

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from galaxy_chat.coord import RedisCoordinator
 from galaxy_chat.testing.redis_server import RedisServer
-from tests.coord.conftest import redis_or_skip
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A redis-server of this test's own: it is killed and started again."""
-    server = redis_or_skip().start()
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture

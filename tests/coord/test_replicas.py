@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -14,14 +14,6 @@ import pytest
 from galaxy_chat.testing.app_process import AppProcess
 from galaxy_chat.testing.haproxy import HAProxy, find_haproxy
 from galaxy_chat.testing.redis_server import RedisServer
-from tests.coord.conftest import redis_or_skip
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    server = redis_or_skip().start()
-    yield server
-    server.cleanup()
 
 
 def command(app: AppProcess | HAProxy, email: str = "ann@example.com") -> dict:
